@@ -1,0 +1,703 @@
+package io.hayloft.volume;
+
+import io.hayloft.volume.format.IndexFileFormat;
+import io.hayloft.volume.format.IndexValue;
+import io.hayloft.volume.format.NeedleFormat;
+import io.hayloft.volume.format.NeedleFormat.NeedleFooter;
+import io.hayloft.volume.format.NeedleFormat.NeedleHeader;
+import io.hayloft.volume.format.Superblock;
+import io.hayloft.volume.io.VolumeFile;
+import io.hayloft.volume.scan.RecordScanner;
+import io.hayloft.volume.scan.ScannedRecord;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.zip.CRC32C;
+
+/**
+ * A needle volume: an append-only {@code .dat} file of needle records, its {@code .idx} file and
+ * an in-memory index, with reads, appends, deletes, replica catch-up, sealing and compaction.
+ *
+ * <p>Implementation notes.
+ * <ul>
+ *   <li>Writes: one writer at a time ({@code writeLock}) appends a record with positional writes,
+ *       then its index entry. It then waits for durability in a group commit: the first waiter to
+ *       take {@code syncLock} fsyncs everything written so far and publishes those records to the
+ *       index, so one fsync covers every append that was written while the previous one ran. An
+ *       append returns only after its record is fsynced (unless {@link VolumeConfig#fsync()} is
+ *       off). A failed fsync fails the volume for writes until it is reopened, because after a
+ *       failed fsync the kernel may have dropped the dirty pages.
+ *   <li>Reads: one index lookup under a read lock, then one positional read of the whole record,
+ *       which is checked (magic, ids, record CRC, cookie, data CRC, padding) before any byte is
+ *       returned. Large needles stream through {@link #openStream} in bounded pieces.
+ *   <li>Failed appends are cut back off the files while the writer still holds the lock, so a
+ *       full disk or a broken input stream never leaves a half record behind.
+ *   <li>Compaction ({@link Compaction}) builds a new generation of files while reads and writes
+ *       go on, then swaps it in under both locks. Readers that raced with the swap find the old
+ *       files closed and retry on the new generation.
+ * </ul>
+ */
+public final class Volume implements AutoCloseable {
+    private static final int SMALL_RECORD_BYTES = 256 << 10;
+
+    private final Path dir;
+    private final int volumeId;
+    private final VolumeConfig config;
+    private final Failpoints failpoints;
+    final ReentrantLock writeLock = new ReentrantLock();
+    final ReentrantLock syncLock = new ReentrantLock();
+    private final ReentrantLock compactionLock = new ReentrantLock();
+
+    volatile Generation gen;
+    /** Written under writeLock. */
+    volatile long lastSequence;
+    private volatile IOException failure;
+    private volatile boolean closed;
+
+    private Volume(Path dir, int volumeId, VolumeConfig config, Failpoints failpoints, VolumeLoader.Loaded loaded) {
+        this.dir = dir;
+        this.volumeId = volumeId;
+        this.config = config;
+        this.failpoints = failpoints;
+        this.gen = loaded.generation();
+        this.lastSequence = loaded.lastSequence();
+    }
+
+    /** Creates a new, empty volume in {@code dir} and opens it. The salt should be random. */
+    public static Volume create(Path dir, int volumeId, long salt, VolumeConfig config) throws VolumeException {
+        return create(dir, volumeId, salt, config, Failpoints.NONE);
+    }
+
+    public static Volume create(Path dir, int volumeId, long salt, VolumeConfig config, Failpoints failpoints)
+            throws VolumeException {
+        checkVolumeId(volumeId);
+        try {
+            VolumeLoader.create(dir, volumeId, salt);
+        } catch (IOException e) {
+            throw VolumeException.fromIo("create volume " + volumeId, e);
+        }
+        return open(dir, volumeId, config, failpoints);
+    }
+
+    /** Opens an existing volume, recovering from any crash first. */
+    public static Volume open(Path dir, int volumeId, VolumeConfig config) throws VolumeException {
+        return open(dir, volumeId, config, Failpoints.NONE);
+    }
+
+    public static Volume open(Path dir, int volumeId, VolumeConfig config, Failpoints failpoints)
+            throws VolumeException {
+        checkVolumeId(volumeId);
+        try {
+            return new Volume(dir, volumeId, config, failpoints, VolumeLoader.load(dir, volumeId, config));
+        } catch (IOException e) {
+            throw VolumeException.fromIo("open volume " + volumeId, e);
+        }
+    }
+
+    private static void checkVolumeId(int volumeId) {
+        if (volumeId <= 0) {
+            throw new IllegalArgumentException("volume id must be positive, got " + volumeId);
+        }
+    }
+
+    public int id() {
+        return volumeId;
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    public VolumeConfig config() {
+        return config;
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    /** Appends a needle; returns its sequence number once it is durable. */
+    public long append(long needleId, int cookie, ByteBuffer data) throws VolumeException {
+        checkSize(data.remaining());
+        return appendRecord(0, cookie, needleId, data, null, data.remaining(), 0);
+    }
+
+    public long append(long needleId, int cookie, byte[] data) throws VolumeException {
+        return append(needleId, cookie, ByteBuffer.wrap(data));
+    }
+
+    /**
+     * Appends a needle whose {@code length} bytes come from a stream, in bounded pieces. Other
+     * appends to this volume wait while the stream is read, so the caller should hand over a
+     * stream that is already flowing.
+     */
+    public long append(long needleId, int cookie, InputStream data, long length) throws VolumeException {
+        checkSize(length);
+        return appendRecord(0, cookie, needleId, null, data, length, 0);
+    }
+
+    /**
+     * Appends a tombstone for the needle after checking its cookie; returns the tombstone's
+     * sequence number once it is durable.
+     */
+    public long delete(long needleId, int cookie) throws VolumeException {
+        while (true) {
+            Generation g = readableGeneration();
+            long value = g.lookup(needleId);
+            try {
+                checkHeaderAndCookie(g, needleId, cookie, value);
+            } catch (ClosedChannelException e) {
+                if (g.retired) {
+                    continue;
+                }
+                throw closedError();
+            } catch (IOException e) {
+                throw VolumeException.fromIo("delete needle " + needleId, e);
+            }
+            return appendRecord(NeedleFormat.FLAG_TOMBSTONE, cookie, needleId, ByteBuffer.allocate(0), null, 0, 0);
+        }
+    }
+
+    /**
+     * Applies a record received from the volume's primary, keeping the primary's sequence
+     * number, which must be above this replica's last one.
+     */
+    public void applyReplicated(ReplicatedNeedle record) throws VolumeException {
+        if (record.sequence() <= 0) {
+            throw new VolumeException(VolumeErrorCode.BAD_INPUT, "sequence must be positive");
+        }
+        int flags = record.tombstone() ? NeedleFormat.FLAG_TOMBSTONE : 0;
+        if (record.tombstone() && record.data().hasRemaining()) {
+            throw new VolumeException(VolumeErrorCode.BAD_INPUT, "tombstone with data");
+        }
+        checkSize(record.data().remaining());
+        appendRecord(flags, record.cookie(), record.needleId(), record.data(), null, record.data().remaining(),
+                record.sequence());
+    }
+
+    private void checkSize(long length) throws VolumeException {
+        if (length < 0) {
+            throw new VolumeException(VolumeErrorCode.BAD_INPUT, "negative length " + length);
+        }
+        if (length > config.needleSizeBytesMax()) {
+            throw new VolumeException(VolumeErrorCode.NEEDLE_TOO_LARGE,
+                    "needle of " + length + " bytes is over the limit of " + config.needleSizeBytesMax());
+        }
+    }
+
+    private long appendRecord(int flags, int cookie, long needleId, ByteBuffer data, InputStream stream, long length,
+            long givenSequence) throws VolumeException {
+        Generation g;
+        long end;
+        long sequence;
+        writeLock.lock();
+        try {
+            checkWritable();
+            g = gen;
+            sequence = givenSequence == 0 ? lastSequence + 1 : givenSequence;
+            if (sequence <= lastSequence) {
+                throw new VolumeException(VolumeErrorCode.SEQUENCE_REGRESSION,
+                        "sequence " + sequence + " is not above " + lastSequence);
+            }
+            long start = g.writePos;
+            long recordBytes = NeedleFormat.recordBytes(length);
+            if (start + recordBytes > config.volumeSizeBytesMax()) {
+                throw new VolumeException(VolumeErrorCode.VOLUME_FULL, "volume " + volumeId + " has "
+                        + (config.volumeSizeBytesMax() - start) + " bytes left, the needle needs " + recordBytes);
+            }
+            long value = (flags & NeedleFormat.FLAG_TOMBSTONE) != 0
+                    ? IndexValue.tombstone(start)
+                    : IndexValue.live(start, (int) length);
+            writeRecordAndIndexEntry(g, flags, cookie, needleId, data, stream, (int) length, sequence, start, value);
+            g.writePos = start + recordBytes;
+            g.idxWritePos += IndexFileFormat.ENTRY_BYTES;
+            g.idxWrittenPos = g.idxWritePos;
+            lastSequence = sequence;
+            g.pending.add(new Generation.Pending(needleId, value, g.writePos));
+            g.writtenPos = g.writePos;
+            end = g.writePos;
+        } finally {
+            writeLock.unlock();
+        }
+        awaitDurable(g, end);
+        return sequence;
+    }
+
+    /** Writes the record and its index entry; on failure cuts both files back and throws. */
+    private void writeRecordAndIndexEntry(Generation g, int flags, int cookie, long needleId, ByteBuffer data,
+            InputStream stream, int length, long sequence, long start, long value) throws VolumeException {
+        long salt = g.superblock.salt();
+        try {
+            if (stream == null && NeedleFormat.recordBytes(length) <= SMALL_RECORD_BYTES) {
+                g.dat.writeFully(NeedleFormat.encode(salt, flags, cookie, needleId, data, sequence), start);
+            } else {
+                writeInPieces(g, salt, flags, cookie, needleId, data, stream, length, sequence, start);
+            }
+            ByteBuffer entry = ByteBuffer.allocate(IndexFileFormat.ENTRY_BYTES);
+            IndexFileFormat.putEntry(entry, needleId, value);
+            g.idx.writeFully(entry.flip(), g.idxWritePos);
+            failpoints.hit("append.written");
+        } catch (IOException | RuntimeException e) {
+            cutBack(g, start);
+            if (e instanceof InputFailure f) {
+                throw new VolumeException(VolumeErrorCode.BAD_INPUT, f.getMessage(), f.getCause());
+            }
+            if (e instanceof IOException io) {
+                throw VolumeException.fromIo("append to volume " + volumeId, io);
+            }
+            throw (RuntimeException) e;
+        }
+    }
+
+    private void writeInPieces(Generation g, long salt, int flags, int cookie, long needleId, ByteBuffer data,
+            InputStream stream, int length, long sequence, long start) throws IOException {
+        ByteBuffer header = ByteBuffer.allocate(NeedleFormat.HEADER_BYTES);
+        NeedleFormat.putHeader(header, flags, cookie, needleId, length);
+        header.flip();
+        g.dat.writeFully(header.duplicate(), start);
+        CRC32C crc = new CRC32C();
+        long pos = start + NeedleFormat.HEADER_BYTES;
+        if (stream == null) {
+            crc.update(data.duplicate());
+            g.dat.writeFully(data.duplicate(), pos);
+        } else {
+            byte[] piece = new byte[Math.min(config.readPieceBytes(), Math.max(length, 1))];
+            long remaining = length;
+            while (remaining > 0) {
+                int n = readPiece(stream, piece, (int) Math.min(piece.length, remaining), length - remaining, length);
+                crc.update(piece, 0, n);
+                g.dat.writeFully(ByteBuffer.wrap(piece, 0, n), pos + length - remaining);
+                remaining -= n;
+            }
+        }
+        ByteBuffer footer = ByteBuffer.allocate((int) (NeedleFormat.recordBytes(length) - NeedleFormat.HEADER_BYTES - length));
+        NeedleFormat.putFooter(footer, salt, header, length, (int) crc.getValue(), sequence);
+        g.dat.writeFully(footer.flip(), pos + length);
+    }
+
+    private static int readPiece(InputStream in, byte[] piece, int want, long done, long length) throws InputFailure {
+        try {
+            int n = in.read(piece, 0, want);
+            if (n < 0) {
+                throw new InputFailure("stream ended after " + done + " of " + length + " bytes", null);
+            }
+            return n;
+        } catch (IOException e) {
+            throw new InputFailure("reading the needle's stream failed after " + done + " bytes: " + e, e);
+        }
+    }
+
+    /** The caller's stream failed: not the volume's fault. */
+    private static final class InputFailure extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        InputFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private void cutBack(Generation g, long start) {
+        try {
+            g.dat.truncate(start);
+            g.idx.truncate(g.idxWritePos);
+        } catch (IOException e) {
+            failure = e;
+        }
+    }
+
+    /** Waits until the record ending at {@code end} is durable and indexed, fsyncing for others too. */
+    private void awaitDurable(Generation g, long end) throws VolumeException {
+        if (g.durablePos >= end) {
+            return;
+        }
+        syncLock.lock();
+        try {
+            if (g.durablePos >= end) {
+                return;
+            }
+            if (failure != null) {
+                throw new VolumeException(VolumeErrorCode.VOLUME_FAILED, "volume " + volumeId
+                        + " failed earlier and may have lost unacknowledged writes: " + failure, failure);
+            }
+            long target = g.writtenPos;
+            if (config.fsync()) {
+                try {
+                    g.dat.force();
+                    failpoints.hit("append.fsynced");
+                } catch (IOException e) {
+                    failure = e;
+                    throw new VolumeException(VolumeErrorCode.VOLUME_FAILED, "fsync of volume " + volumeId
+                            + " failed: " + e, e);
+                }
+            }
+            g.publish(target);
+        } finally {
+            syncLock.unlock();
+        }
+    }
+
+    private void checkWritable() throws VolumeException {
+        if (closed) {
+            throw closedError();
+        }
+        if (failure != null) {
+            throw new VolumeException(VolumeErrorCode.VOLUME_FAILED, "volume " + volumeId + " failed: " + failure,
+                    failure);
+        }
+        if (gen.superblock.sealed()) {
+            throw new VolumeException(VolumeErrorCode.READ_ONLY, "volume " + volumeId + " is sealed");
+        }
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    /** Reads a needle's data, checked against its CRC. */
+    public ByteBuffer read(long needleId, int cookie) throws VolumeException {
+        while (true) {
+            Generation g = readableGeneration();
+            long value = g.lookup(needleId);
+            checkPresent(needleId, value);
+            int length = IndexValue.dataLength(value);
+            ByteBuffer record = ByteBuffer.allocate((int) NeedleFormat.recordBytes(length));
+            try {
+                g.dat.readFully(record, IndexValue.offset(value));
+            } catch (ClosedChannelException e) {
+                if (g.retired) {
+                    continue;
+                }
+                throw closedError();
+            } catch (EOFException e) {
+                throw corrupt(needleId, "record runs past the end of the file");
+            } catch (IOException e) {
+                throw VolumeException.fromIo("read needle " + needleId, e);
+            }
+            return verify(g, record, needleId, cookie, length);
+        }
+    }
+
+    /**
+     * Opens a needle for reading in pieces of at most {@link VolumeConfig#readPieceBytes()}. The
+     * whole needle is checked against its CRC before the stream is returned, and again as it is
+     * read, so no unchecked byte reaches the caller.
+     */
+    public InputStream openStream(long needleId, int cookie) throws VolumeException {
+        while (true) {
+            Generation g = readableGeneration();
+            if (!g.retain()) {
+                continue;
+            }
+            boolean handedOver = false;
+            try {
+                long value = g.lookup(needleId);
+                NeedleHeader header = checkHeaderAndCookie(g, needleId, cookie, value);
+                NeedleStream stream = new NeedleStream(g, IndexValue.offset(value), header.dataLength(),
+                        config.readPieceBytes(), needleId, volumeId);
+                stream.verifyWhole();
+                handedOver = true;
+                return stream;
+            } catch (ClosedChannelException e) {
+                throw closedError();
+            } catch (IOException e) {
+                throw VolumeException.fromIo("read needle " + needleId, e);
+            } finally {
+                if (!handedOver) {
+                    g.release();
+                }
+            }
+        }
+    }
+
+    /** The data length of a live needle, without checking its cookie or reading the disk. */
+    public int dataLength(long needleId) throws VolumeException {
+        long value = readableGeneration().lookup(needleId);
+        checkPresent(needleId, value);
+        return IndexValue.dataLength(value);
+    }
+
+    private void checkPresent(long needleId, long value) throws VolumeException {
+        if (value == IndexValue.ABSENT) {
+            throw new VolumeException(VolumeErrorCode.NOT_FOUND, "needle " + needleId + " not in volume " + volumeId);
+        }
+        if (IndexValue.isTombstone(value)) {
+            throw new VolumeException(VolumeErrorCode.DELETED, "needle " + needleId + " was deleted");
+        }
+    }
+
+    /** Reads and checks the header and footer of a live needle's record, and its cookie. */
+    private NeedleHeader checkHeaderAndCookie(Generation g, long needleId, int cookie, long value) throws IOException {
+        checkPresent(needleId, value);
+        int length = IndexValue.dataLength(value);
+        long offset = IndexValue.offset(value);
+        ByteBuffer both = ByteBuffer.allocate(NeedleFormat.HEADER_BYTES + NeedleFormat.FOOTER_BYTES);
+        try {
+            g.dat.readFully(both.limit(NeedleFormat.HEADER_BYTES), offset);
+            g.dat.readFully(both.limit(both.capacity()), offset + NeedleFormat.HEADER_BYTES + length);
+        } catch (EOFException e) {
+            throw corrupt(needleId, "record runs past the end of the file");
+        }
+        NeedleHeader header = NeedleFormat.parseHeader(both, 0);
+        if (header == null || header.needleId() != needleId || header.dataLength() != length || header.tombstone()) {
+            throw corrupt(needleId, "header does not match the index");
+        }
+        if (NeedleFormat.checkFooter(both, 0, NeedleFormat.HEADER_BYTES, g.superblock.salt()) == null) {
+            throw corrupt(needleId, "record checksum mismatch");
+        }
+        if (header.cookie() != cookie) {
+            throw new VolumeException(VolumeErrorCode.WRONG_COOKIE, "wrong cookie for needle " + needleId);
+        }
+        return header;
+    }
+
+    private ByteBuffer verify(Generation g, ByteBuffer record, long needleId, int cookie, int length)
+            throws VolumeException {
+        NeedleHeader header = NeedleFormat.parseHeader(record, 0);
+        if (header == null || header.needleId() != needleId || header.dataLength() != length || header.tombstone()) {
+            throw corrupt(needleId, "header does not match the index");
+        }
+        int footerAt = NeedleFormat.HEADER_BYTES + length;
+        NeedleFooter footer = NeedleFormat.checkFooter(record, 0, footerAt, g.superblock.salt());
+        if (footer == null) {
+            throw corrupt(needleId, "record checksum mismatch");
+        }
+        if (header.cookie() != cookie) {
+            throw new VolumeException(VolumeErrorCode.WRONG_COOKIE, "wrong cookie for needle " + needleId);
+        }
+        if (!NeedleFormat.paddingIsZero(record, footerAt + NeedleFormat.FOOTER_BYTES, record.capacity())) {
+            throw corrupt(needleId, "padding is not zero");
+        }
+        ByteBuffer data = record.slice(NeedleFormat.OFF_DATA, length);
+        if (NeedleFormat.dataCrc(data) != footer.dataCrc()) {
+            throw corrupt(needleId, "data checksum mismatch");
+        }
+        return data;
+    }
+
+    private VolumeException corrupt(long needleId, String why) {
+        return new VolumeException(VolumeErrorCode.CORRUPT, "needle " + needleId + " in volume " + volumeId + ": " + why);
+    }
+
+    private Generation readableGeneration() throws VolumeException {
+        if (closed) {
+            throw closedError();
+        }
+        return gen;
+    }
+
+    private VolumeException closedError() {
+        return new VolumeException(VolumeErrorCode.CLOSED, "volume " + volumeId + " is closed");
+    }
+
+    // ---------------------------------------------------------------- catch-up, scrub, stats
+
+    /**
+     * The durable records whose sequence is above {@code afterSequence}, in sequence order, up to
+     * about {@code maxBytes} of data (at least one record when there is one). A lagging replica
+     * applies them with {@link #applyReplicated} and asks again after the last one.
+     */
+    public List<ReplicatedNeedle> recordsAfter(long afterSequence, long maxBytes) throws VolumeException {
+        while (true) {
+            Generation g = readableGeneration();
+            try {
+                return CatchUp.recordsAfter(g, afterSequence, maxBytes, config.readPieceBytes(), volumeId);
+            } catch (ClosedChannelException e) {
+                if (g.retired) {
+                    continue;
+                }
+                throw closedError();
+            } catch (IOException e) {
+                throw VolumeException.fromIo("catch-up read of volume " + volumeId, e);
+            }
+        }
+    }
+
+    /**
+     * Reads every durable record and checks it; returns the ids of needles whose newest record is
+     * damaged (they are never served, and should be repaired from another replica).
+     */
+    public List<Long> scrub() throws VolumeException {
+        while (true) {
+            Generation g = readableGeneration();
+            try {
+                return scrub(g);
+            } catch (ClosedChannelException e) {
+                if (g.retired) {
+                    continue;
+                }
+                throw closedError();
+            } catch (IOException e) {
+                throw VolumeException.fromIo("scrub of volume " + volumeId, e);
+            }
+        }
+    }
+
+    private List<Long> scrub(Generation g) throws IOException {
+        long end = g.durablePos;
+        RecordScanner scanner = new RecordScanner(g.dat, g.superblock.salt(), NeedleFormat.SUPERBLOCK_BYTES, end,
+                config.readPieceBytes(), true);
+        List<Long> bad = new ArrayList<>();
+        ScannedRecord r;
+        while ((r = scanner.next()) != null) {
+            if (!r.dataOk() && !r.header().tombstone()
+                    && IndexValue.offset(g.lookup(r.header().needleId())) == r.offset()) {
+                bad.add(r.header().needleId());
+            }
+        }
+        List<long[]> damaged = new ArrayList<>(scanner.damagedRanges());
+        if (scanner.validEnd() < end) {
+            damaged.add(new long[] {scanner.validEnd(), end});
+        }
+        if (!damaged.isEmpty()) {
+            g.indexLock.readLock().lock();
+            try {
+                g.index.forEach((id, value) -> {
+                    long offset = IndexValue.offset(value);
+                    for (long[] range : damaged) {
+                        if (offset >= range[0] && offset < range[1] && !IndexValue.isTombstone(value)) {
+                            bad.add(id);
+                        }
+                    }
+                });
+            } finally {
+                g.indexLock.readLock().unlock();
+            }
+        }
+        return bad;
+    }
+
+    public VolumeStats stats() {
+        Generation g = gen;
+        long live;
+        long liveNeedles;
+        long deleted;
+        g.indexLock.readLock().lock();
+        try {
+            live = g.liveBytes;
+            liveNeedles = g.liveNeedles;
+            deleted = g.deletedNeedles;
+        } finally {
+            g.indexLock.readLock().unlock();
+        }
+        long last = lastSequence;
+        Superblock sb = g.superblock;
+        return new VolumeStats(volumeId, sb.generation(), g.durablePos, live, g.garbageBytes(), liveNeedles, deleted,
+                last, sb.sealed(), failure != null);
+    }
+
+    /** Whether garbage has passed the configured ratio. */
+    public boolean needsCompaction() {
+        return stats().garbageRatio() >= config.compactionGarbageRatio();
+    }
+
+    /** Heap bytes held by the in-memory index. */
+    public long indexHeapBytes() {
+        Generation g = gen;
+        g.indexLock.readLock().lock();
+        try {
+            return g.index.heapBytes();
+        } finally {
+            g.indexLock.readLock().unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- seal, compaction, close
+
+    /** Makes the volume read-only, durably. */
+    public void seal() throws VolumeException {
+        setSealed(true);
+    }
+
+    /** Makes a sealed volume writable again, durably. */
+    public void unseal() throws VolumeException {
+        setSealed(false);
+    }
+
+    private void setSealed(boolean sealed) throws VolumeException {
+        writeLock.lock();
+        try {
+            if (closed) {
+                throw closedError();
+            }
+            Generation g = gen;
+            Superblock sb = g.superblock;
+            Superblock next = sb.withFlags(sealed ? sb.flags() | Superblock.FLAG_SEALED : sb.flags() & ~Superblock.FLAG_SEALED);
+            if (next.equals(sb)) {
+                return;
+            }
+            g.dat.writeFully(next.encode(), 0);
+            g.dat.force();
+            g.superblock = next;
+        } catch (IOException e) {
+            throw VolumeException.fromIo("seal volume " + volumeId, e);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    public boolean isSealed() {
+        return gen.superblock.sealed();
+    }
+
+    /**
+     * Rewrites the volume without deleted and overwritten needles, while reads and appends go on
+     * (appends pause briefly at the end). Crash-safe at every step.
+     */
+    public void compact() throws VolumeException {
+        if (!compactionLock.tryLock()) {
+            throw new VolumeException(VolumeErrorCode.COMPACTION_RUNNING, "volume " + volumeId + " is compacting");
+        }
+        try {
+            if (closed) {
+                throw closedError();
+            }
+            if (failure != null) {
+                throw new VolumeException(VolumeErrorCode.VOLUME_FAILED, "volume " + volumeId + " failed", failure);
+            }
+            new Compaction(this, config, failpoints).run();
+        } catch (IOException e) {
+            throw VolumeException.fromIo("compact volume " + volumeId, e);
+        } finally {
+            compactionLock.unlock();
+        }
+    }
+
+    void markFailed(IOException e) {
+        failure = e;
+    }
+
+    /** Fsyncs and closes the files. Appends and reads after this fail with {@link VolumeErrorCode#CLOSED}. */
+    @Override
+    public void close() throws VolumeException {
+        writeLock.lock();
+        syncLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            Generation g = gen;
+            try {
+                if (failure == null) {
+                    g.dat.force();
+                    g.idx.force();
+                }
+            } finally {
+                g.retired = true;
+                g.closeFiles();
+            }
+        } catch (IOException e) {
+            throw VolumeException.fromIo("close volume " + volumeId, e);
+        } finally {
+            syncLock.unlock();
+            writeLock.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Volume[" + volumeId + " in " + dir + "]";
+    }
+}

@@ -1,0 +1,50 @@
+package io.hayloft.volume;
+
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+
+/**
+ * The one exception type of the volume engine: an {@link VolumeErrorCode} and a message.
+ *
+ * <p>Expected outcomes (not found, wrong cookie, full) carry no stack trace, so that a busy read
+ * path pays nothing for a miss.
+ */
+public final class VolumeException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    private final VolumeErrorCode code;
+
+    public VolumeException(VolumeErrorCode code, String message) {
+        this(code, message, null);
+    }
+
+    public VolumeException(VolumeErrorCode code, String message, Throwable cause) {
+        super(code + ": " + message, cause);
+        this.code = code;
+    }
+
+    public VolumeErrorCode code() {
+        return code;
+    }
+
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+        return code.isExpected() ? this : super.fillInStackTrace();
+    }
+
+    /** Maps an I/O failure to a code: a full disk, a closed volume, or a plain I/O error. */
+    public static VolumeException fromIo(String what, IOException e) {
+        if (e instanceof VolumeException ve) {
+            return ve;
+        }
+        if (e instanceof ClosedChannelException) {
+            return new VolumeException(VolumeErrorCode.CLOSED, what + ": volume closed", e);
+        }
+        String message = String.valueOf(e.getMessage());
+        if (message.contains("No space left") || message.contains("Disk quota exceeded")
+                || message.contains("There is not enough space")) {
+            return new VolumeException(VolumeErrorCode.DISK_FULL, what + ": " + message, e);
+        }
+        return new VolumeException(VolumeErrorCode.IO_ERROR, what + ": " + message, e);
+    }
+}
