@@ -45,6 +45,8 @@ import java.util.zip.CRC32C;
  */
 public final class Volume implements AutoCloseable {
     private static final int SMALL_RECORD_BYTES = 256 << 10;
+    /** Bound on retries of a read whose generation of files was swapped under it. */
+    private static final int GENERATION_RETRIES = 16;
 
     private final Path dir;
     private final int volumeId;
@@ -145,17 +147,15 @@ public final class Volume implements AutoCloseable {
      * sequence number once it is durable.
      */
     public long delete(long needleId, int cookie) throws VolumeException {
-        while (true) {
+        for (int attempt = 0; ; attempt++) {
             Generation g = readableGeneration();
             long value = g.lookup(needleId);
             try {
                 checkHeaderAndCookie(g, needleId, cookie, value);
-            } catch (ClosedChannelException e) {
-                if (g.retired) {
+            } catch (IOException e) {
+                if (retryOnNewGeneration(g, e, attempt)) {
                     continue;
                 }
-                throw closedError();
-            } catch (IOException e) {
                 throw VolumeException.fromIo("delete needle " + needleId, e);
             }
             return appendRecord(NeedleFormat.FLAG_TOMBSTONE, cookie, needleId, ByteBuffer.allocate(0), null, 0, 0);
@@ -357,7 +357,7 @@ public final class Volume implements AutoCloseable {
 
     /** Reads a needle's data, checked against its CRC. */
     public ByteBuffer read(long needleId, int cookie) throws VolumeException {
-        while (true) {
+        for (int attempt = 0; ; attempt++) {
             Generation g = readableGeneration();
             long value = g.lookup(needleId);
             checkPresent(needleId, value);
@@ -365,14 +365,13 @@ public final class Volume implements AutoCloseable {
             ByteBuffer record = ByteBuffer.allocate((int) NeedleFormat.recordBytes(length));
             try {
                 g.dat.readFully(record, IndexValue.offset(value));
-            } catch (ClosedChannelException e) {
-                if (g.retired) {
+            } catch (IOException e) {
+                if (retryOnNewGeneration(g, e, attempt)) {
                     continue;
                 }
-                throw closedError();
-            } catch (EOFException e) {
-                throw corrupt(needleId, "record runs past the end of the file");
-            } catch (IOException e) {
+                if (e instanceof EOFException) {
+                    throw corrupt(needleId, "record runs past the end of the file");
+                }
                 throw VolumeException.fromIo("read needle " + needleId, e);
             }
             return verify(g, record, needleId, cookie, length);
@@ -399,8 +398,6 @@ public final class Volume implements AutoCloseable {
                 stream.verifyWhole();
                 handedOver = true;
                 return stream;
-            } catch (ClosedChannelException e) {
-                throw closedError();
             } catch (IOException e) {
                 throw VolumeException.fromIo("read needle " + needleId, e);
             } finally {
@@ -480,6 +477,16 @@ public final class Volume implements AutoCloseable {
         return new VolumeException(VolumeErrorCode.CORRUPT, "needle " + needleId + " in volume " + volumeId + ": " + why);
     }
 
+    /**
+     * Whether an operation that failed on generation {@code g} should run again on the current
+     * one: true when the files were closed under it and the volume itself is still open, which
+     * happens when a compaction replaced and closed {@code g}.
+     */
+    private boolean retryOnNewGeneration(Generation g, IOException e, int attempt) {
+        return e instanceof ClosedChannelException && !closed && attempt < GENERATION_RETRIES
+                && (g.retired || g != gen || !g.dat.isClosed());
+    }
+
     private Generation readableGeneration() throws VolumeException {
         if (closed) {
             throw closedError();
@@ -499,16 +506,14 @@ public final class Volume implements AutoCloseable {
      * applies them with {@link #applyReplicated} and asks again after the last one.
      */
     public List<ReplicatedNeedle> recordsAfter(long afterSequence, long maxBytes) throws VolumeException {
-        while (true) {
+        for (int attempt = 0; ; attempt++) {
             Generation g = readableGeneration();
             try {
                 return CatchUp.recordsAfter(g, afterSequence, maxBytes, config.readPieceBytes(), volumeId);
-            } catch (ClosedChannelException e) {
-                if (g.retired) {
+            } catch (IOException e) {
+                if (retryOnNewGeneration(g, e, attempt)) {
                     continue;
                 }
-                throw closedError();
-            } catch (IOException e) {
                 throw VolumeException.fromIo("catch-up read of volume " + volumeId, e);
             }
         }
@@ -519,16 +524,14 @@ public final class Volume implements AutoCloseable {
      * damaged (they are never served, and should be repaired from another replica).
      */
     public List<Long> scrub() throws VolumeException {
-        while (true) {
+        for (int attempt = 0; ; attempt++) {
             Generation g = readableGeneration();
             try {
                 return scrub(g);
-            } catch (ClosedChannelException e) {
-                if (g.retired) {
+            } catch (IOException e) {
+                if (retryOnNewGeneration(g, e, attempt)) {
                     continue;
                 }
-                throw closedError();
-            } catch (IOException e) {
                 throw VolumeException.fromIo("scrub of volume " + volumeId, e);
             }
         }

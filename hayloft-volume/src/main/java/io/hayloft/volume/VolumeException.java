@@ -21,15 +21,19 @@ public final class VolumeException extends IOException {
     public VolumeException(VolumeErrorCode code, String message, Throwable cause) {
         super(code + ": " + message, cause);
         this.code = code;
+        if (!code.isExpected()) {
+            super.fillInStackTrace();
+        }
     }
 
     public VolumeErrorCode code() {
         return code;
     }
 
+    /** Filled in by the constructor, and only for unexpected codes. */
     @Override
     public synchronized Throwable fillInStackTrace() {
-        return code.isExpected() ? this : super.fillInStackTrace();
+        return this;
     }
 
     /** Maps an I/O failure to a code: a full disk, a closed volume, or a plain I/O error. */

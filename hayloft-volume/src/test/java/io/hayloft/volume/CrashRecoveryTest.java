@@ -1,0 +1,250 @@
+package io.hayloft.volume;
+
+import static io.hayloft.volume.VolumeTestSupport.assertCode;
+import static io.hayloft.volume.VolumeTestSupport.bytes;
+import static io.hayloft.volume.VolumeTestSupport.config;
+import static io.hayloft.volume.VolumeTestSupport.toArray;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.hayloft.volume.format.IndexFileFormat;
+import io.hayloft.volume.format.NeedleFormat;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class CrashRecoveryTest {
+    @TempDir
+    Path dir;
+
+    private static final int[] SIZES = {0, 1, 4095, 4096, 4097, 77, 8};
+
+    /** Writes needles 1..n with the sizes above and returns the offset where the last record starts. */
+    private long writeVolume(Path d, int n, int lastSize) throws Exception {
+        try (Volume v = Volume.create(d, 1, 42, config(false))) {
+            for (int i = 1; i < n; i++) {
+                v.append(i, i, bytes(i, SIZES[i % SIZES.length]));
+            }
+            long start = v.stats().sizeBytes();
+            v.append(n, n, bytes(n, lastSize));
+            return start;
+        }
+    }
+
+    private void checkEarlierRecords(Volume v, int n) throws VolumeException {
+        for (int i = 1; i < n; i++) {
+            assertThat(toArray(v.read(i, i))).as("needle %d", i).isEqualTo(bytes(i, SIZES[i % SIZES.length]));
+        }
+    }
+
+    /** Cut the .dat at every offset inside its last record: the rest survives, the cut one is gone. */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 5, 200})
+    void crashAtEveryByteOfTheLastRecord(int lastSize) throws Exception {
+        Path golden = Files.createDirectory(dir.resolve("golden"));
+        int n = 12;
+        long start = writeVolume(golden, n, lastSize);
+        long end = start + NeedleFormat.recordBytes(lastSize);
+        Path work = Files.createDirectory(dir.resolve("work"));
+        for (long cut = start; cut < end; cut++) {
+            for (String f : new String[] {"1.dat", "1.idx"}) {
+                Files.copy(golden.resolve(f), work.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+            }
+            truncate(work.resolve("1.dat"), cut);
+            try (Volume v = Volume.open(work, 1, config(false))) {
+                checkEarlierRecords(v, n);
+                assertCode(VolumeErrorCode.NOT_FOUND, () -> v.read(n, n));
+                assertThat(v.stats().sizeBytes()).isEqualTo(start);
+                assertThat(v.stats().lastSequence()).isEqualTo(n - 1);
+                assertThat(v.append(1000, 1, bytes(1000, 33))).isEqualTo(n);
+            }
+            try (Volume v = Volume.open(work, 1, config(false))) {
+                checkEarlierRecords(v, n);
+                assertThat(toArray(v.read(1000, 1))).isEqualTo(bytes(1000, 33));
+            }
+        }
+    }
+
+    @Test
+    void missingIndexIsRebuilt() throws Exception {
+        writeVolume(dir, 40, 10);
+        Files.delete(dir.resolve("1.idx"));
+        try (Volume v = Volume.open(dir, 1, config(false))) {
+            checkEarlierRecords(v, 40);
+            assertThat(v.stats().liveNeedles()).isEqualTo(40);
+        }
+        assertThat(Files.size(dir.resolve("1.idx"))).isEqualTo(IndexFileFormat.HEADER_BYTES + 40 * 16);
+    }
+
+    @Test
+    void tornOrTruncatedIndexIsRepaired() throws Exception {
+        writeVolume(dir, 40, 10);
+        long full = Files.size(dir.resolve("1.idx"));
+        for (long cut : new long[] {0, 5, IndexFileFormat.HEADER_BYTES, IndexFileFormat.HEADER_BYTES + 7,
+                full - 16 * 10 - 3, full - 1}) {
+            truncate(dir.resolve("1.idx"), cut);
+            try (Volume v = Volume.open(dir, 1, config(false))) {
+                checkEarlierRecords(v, 40);
+                assertThat(toArray(v.read(40, 40))).isEqualTo(bytes(40, 10));
+            }
+            assertThat(Files.size(dir.resolve("1.idx"))).as("cut at %d", cut).isEqualTo(full);
+        }
+    }
+
+    @Test
+    void indexEntriesPastTheDataAreDroppedAndZeroedTailIgnored() throws Exception {
+        long start = writeVolume(dir, 20, 10);
+        truncate(dir.resolve("1.dat"), start);
+        try (RandomAccessFile f = new RandomAccessFile(dir.resolve("1.idx").toFile(), "rw")) {
+            f.seek(f.length());
+            f.write(new byte[64]);
+        }
+        try (Volume v = Volume.open(dir, 1, config(false))) {
+            checkEarlierRecords(v, 20);
+            assertCode(VolumeErrorCode.NOT_FOUND, () -> v.read(20, 20));
+        }
+    }
+
+    @Test
+    void indexFromAnotherGenerationIsRebuilt() throws Exception {
+        writeVolume(dir, 10, 10);
+        try (Volume v = Volume.open(dir, 1, config(false))) {
+            v.delete(3, 3);
+        }
+        Path oldIdx = dir.resolve("old.idx");
+        Files.copy(dir.resolve("1.idx"), oldIdx);
+        try (Volume v = Volume.open(dir, 1, config(false))) {
+            v.compact();
+        }
+        Files.copy(oldIdx, dir.resolve("1.idx"), StandardCopyOption.REPLACE_EXISTING);
+        try (Volume v = Volume.open(dir, 1, config(false))) {
+            assertCode(VolumeErrorCode.DELETED, () -> v.read(3, 3));
+            for (int i = 1; i <= 10; i++) {
+                if (i != 3) {
+                    assertThat(toArray(v.read(i, i))).isEqualTo(bytes(i, i == 10 ? 10 : SIZES[i % SIZES.length]));
+                }
+            }
+        }
+    }
+
+    /**
+     * Flip one byte in each field of a record in the middle: the read says Corrupt, scrub lists the
+     * needle, its neighbours stay readable, and so does everything after a reopen with the index
+     * lost.
+     */
+    @Test
+    void flippedByteInEachFieldIsCaught() throws Exception {
+        int dataLength = 13;
+        Path golden = Files.createDirectory(dir.resolve("golden"));
+        long victimStart;
+        try (Volume v = Volume.create(golden, 1, 42, config(false))) {
+            v.append(1, 1, bytes(1, 100));
+            victimStart = v.stats().sizeBytes();
+            v.append(2, 2, bytes(2, dataLength));
+            v.append(3, 3, bytes(3, 100));
+        }
+        long recordBytes = NeedleFormat.recordBytes(dataLength);
+        for (long o = 0; o < recordBytes; o++) {
+            Path work = dir.resolve("w" + o);
+            Files.createDirectory(work);
+            for (String f : new String[] {"1.dat", "1.idx"}) {
+                Files.copy(golden.resolve(f), work.resolve(f));
+            }
+            flip(work.resolve("1.dat"), victimStart + o);
+            long at = o;
+            try (Volume v = Volume.open(work, 1, config(false))) {
+                assertCode(VolumeErrorCode.CORRUPT, () -> v.read(2, 2));
+                assertThat(v.scrub()).as("flip at %d", at).containsExactly(2L);
+                assertThat(toArray(v.read(1, 1))).isEqualTo(bytes(1, 100));
+                assertThat(toArray(v.read(3, 3))).isEqualTo(bytes(3, 100));
+                v.append(4, 4, bytes(4, 5));
+            }
+            Files.delete(work.resolve("1.idx"));
+            try (Volume v = Volume.open(work, 1, config(false))) {
+                assertThat(toArray(v.read(1, 1))).isEqualTo(bytes(1, 100));
+                assertThat(toArray(v.read(3, 3))).as("flip at %d", at).isEqualTo(bytes(3, 100));
+                assertThat(toArray(v.read(4, 4))).isEqualTo(bytes(4, 5));
+                try {
+                    v.read(2, 2);
+                    throw new AssertionError("flip at " + at + " went unnoticed");
+                } catch (VolumeException e) {
+                    assertThat(e.code()).isIn(VolumeErrorCode.CORRUPT, VolumeErrorCode.NOT_FOUND);
+                }
+            }
+        }
+    }
+
+    @Test
+    void damagedSuperblockIsATypedError() throws Exception {
+        writeVolume(dir, 3, 3);
+        flip(dir.resolve("1.dat"), 20);
+        assertCode(VolumeErrorCode.CORRUPT, () -> Volume.open(dir, 1, config(false)));
+    }
+
+    @Test
+    void diskFullDuringAppendLeavesNoHalfRecord() throws Exception {
+        boolean[] full = {false};
+        Failpoints failpoints = name -> {
+            if (full[0] && name.equals("append.written")) {
+                throw new IOException("No space left on device");
+            }
+        };
+        try (Volume v = Volume.create(dir, 1, 42, config(true), failpoints)) {
+            v.append(1, 1, bytes(1, 10));
+            long size = Files.size(dir.resolve("1.dat"));
+            full[0] = true;
+            assertCode(VolumeErrorCode.DISK_FULL, () -> v.append(2, 2, bytes(2, 5000)));
+            assertThat(Files.size(dir.resolve("1.dat"))).isEqualTo(size);
+            full[0] = false;
+            v.append(3, 3, bytes(3, 10));
+        }
+        try (Volume v = Volume.open(dir, 1, config(true))) {
+            assertThat(toArray(v.read(3, 3))).isEqualTo(bytes(3, 10));
+            assertCode(VolumeErrorCode.NOT_FOUND, () -> v.read(2, 2));
+            assertThat(v.stats().lastSequence()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void failedFsyncFailsTheVolumeForWrites() throws Exception {
+        boolean[] broken = {false};
+        Failpoints failpoints = name -> {
+            if (broken[0] && name.equals("append.fsynced")) {
+                throw new IOException("Input/output error");
+            }
+        };
+        try (Volume v = Volume.create(dir, 1, 42, config(true), failpoints)) {
+            v.append(1, 1, bytes(1, 10));
+            broken[0] = true;
+            assertCode(VolumeErrorCode.VOLUME_FAILED, () -> v.append(2, 2, bytes(2, 10)));
+            broken[0] = false;
+            assertCode(VolumeErrorCode.VOLUME_FAILED, () -> v.append(3, 3, bytes(3, 10)));
+            assertThat(toArray(v.read(1, 1))).isEqualTo(bytes(1, 10));
+            assertThat(v.stats().failed()).isTrue();
+        }
+        try (Volume v = Volume.open(dir, 1, config(true))) {
+            assertThat(toArray(v.read(1, 1))).isEqualTo(bytes(1, 10));
+            v.append(4, 4, bytes(4, 10));
+        }
+    }
+
+    static void truncate(Path file, long size) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength(size);
+        }
+    }
+
+    static void flip(Path file, long at) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.seek(at);
+            int b = f.read();
+            f.seek(at);
+            f.write(b ^ 0x5A);
+        }
+    }
+}
