@@ -55,6 +55,7 @@ public final class Volume implements AutoCloseable {
     final ReentrantLock writeLock = new ReentrantLock();
     final ReentrantLock syncLock = new ReentrantLock();
     private final ReentrantLock compactionLock = new ReentrantLock();
+    private final GroupCommit groupCommit = new GroupCommit(this);
 
     volatile Generation gen;
     /** Written under writeLock. */
@@ -191,6 +192,14 @@ public final class Volume implements AutoCloseable {
 
     private long appendRecord(int flags, int cookie, long needleId, ByteBuffer data, InputStream stream, long length,
             long givenSequence) throws VolumeException {
+        if (stream == null && NeedleFormat.recordBytes(length) <= SMALL_RECORD_BYTES) {
+            if (closed) {
+                throw closedError();
+            }
+            ByteBuffer record = NeedleFormat.encode(gen.superblock.salt(), flags, cookie, needleId, data, 0);
+            return groupCommit.append(new GroupCommit.Request(record, needleId,
+                    (flags & NeedleFormat.FLAG_TOMBSTONE) != 0, (int) length, givenSequence));
+        }
         Generation g;
         long end;
         long sequence;
@@ -227,16 +236,15 @@ public final class Volume implements AutoCloseable {
         return sequence;
     }
 
-    /** Writes the record and its index entry; on failure cuts both files back and throws. */
+    /**
+     * Writes a large or streamed record and its index entry directly, under the write lock; on
+     * failure cuts both files back and throws. Small records go through {@link GroupCommit}.
+     */
     private void writeRecordAndIndexEntry(Generation g, int flags, int cookie, long needleId, ByteBuffer data,
             InputStream stream, int length, long sequence, long start, long value) throws VolumeException {
         long salt = g.superblock.salt();
         try {
-            if (stream == null && NeedleFormat.recordBytes(length) <= SMALL_RECORD_BYTES) {
-                g.dat.writeFully(NeedleFormat.encode(salt, flags, cookie, needleId, data, sequence), start);
-            } else {
-                writeInPieces(g, salt, flags, cookie, needleId, data, stream, length, sequence, start);
-            }
+            writeInPieces(g, salt, flags, cookie, needleId, data, stream, length, sequence, start);
             ByteBuffer entry = ByteBuffer.allocate(IndexFileFormat.ENTRY_BYTES);
             IndexFileFormat.putEntry(entry, needleId, value);
             g.idx.writeFully(entry.flip(), g.idxWritePos);
@@ -300,7 +308,7 @@ public final class Volume implements AutoCloseable {
         }
     }
 
-    private void cutBack(Generation g, long start) {
+    void cutBack(Generation g, long start) {
         try {
             g.dat.truncate(start);
             g.idx.truncate(g.idxWritePos);
@@ -310,7 +318,7 @@ public final class Volume implements AutoCloseable {
     }
 
     /** Waits until the record ending at {@code end} is durable and indexed, fsyncing for others too. */
-    private void awaitDurable(Generation g, long end) throws VolumeException {
+    void awaitDurable(Generation g, long end) throws VolumeException {
         if (g.durablePos >= end) {
             return;
         }
@@ -340,7 +348,7 @@ public final class Volume implements AutoCloseable {
         }
     }
 
-    private void checkWritable() throws VolumeException {
+    void checkWritable() throws VolumeException {
         if (closed) {
             throw closedError();
         }
@@ -665,6 +673,10 @@ public final class Volume implements AutoCloseable {
         } finally {
             compactionLock.unlock();
         }
+    }
+
+    Failpoints failpoints() {
+        return failpoints;
     }
 
     void markFailed(IOException e) {

@@ -113,6 +113,20 @@ public final class NeedleFormat {
     }
 
     /**
+     * Sets the sequence number of a record encoded by {@link #encode} (from its position to its
+     * limit) and recomputes its record CRC; the data and its CRC are untouched.
+     */
+    public static void patchSequence(ByteBuffer record, long salt, long sequence) {
+        int base = record.position();
+        int dataLength = record.getInt(base + OFF_DATA_LENGTH);
+        int footerAt = base + HEADER_BYTES + dataLength;
+        int dataCrc = record.getInt(footerAt);
+        record.putLong(footerAt + 4, sequence);
+        ByteBuffer header = record.duplicate().limit(base + HEADER_BYTES).position(base);
+        record.putInt(footerAt + 12, recordCrc(salt, header, dataCrc, sequence));
+    }
+
+    /**
      * Parses and checks the 24-byte header at {@code buf}'s absolute index {@code at}: magic, flags
      * and data length. Returns null when they are not those of a record; the record CRC is checked
      * separately with {@link #checkFooter}.

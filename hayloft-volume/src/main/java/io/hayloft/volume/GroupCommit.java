@@ -1,0 +1,226 @@
+package io.hayloft.volume;
+
+import io.hayloft.volume.format.IndexFileFormat;
+import io.hayloft.volume.format.IndexValue;
+import io.hayloft.volume.format.NeedleFormat;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Appends small records in batches: one write and one fsync for every append that arrived while
+ * the previous batch was being made durable.
+ *
+ * <p>Implementation notes. Callers encode their record (everything but the sequence number) and
+ * queue it. Whoever takes the commit lock becomes the leader: under the volume's write lock it
+ * drains the queue, gives each record its sequence number and offset, writes them with one
+ * positional write and their index entries with another, then fsyncs once and completes every
+ * request of the batch. The others park meanwhile. A leader leads for one batch and then wakes the
+ * head of the queue, which leads the next, so no caller waits behind an endless stream of other
+ * callers' work, and no queued request is ever left without a leader: anyone who queued and failed
+ * to take the lock did so while a leader held it, and that leader looks at the queue after
+ * releasing the lock.
+ *
+ * <p>Why a queue in memory instead of each caller writing its own record: while an fsync is
+ * writing a page back, a write into that same page (the tail of the file) waits for it, so callers
+ * writing directly would queue behind every fsync one at a time and batches would stay tiny.
+ */
+final class GroupCommit {
+    /** Largest batch written at once. */
+    private static final int BATCH_BYTES_MAX = 4 << 20;
+
+    private final Volume volume;
+    private final ConcurrentLinkedQueue<Request> queue = new ConcurrentLinkedQueue<>();
+    private final ReentrantLock commitLock = new ReentrantLock();
+
+    GroupCommit(Volume volume) {
+        this.volume = volume;
+    }
+
+    /** One queued append. */
+    static final class Request {
+        final ByteBuffer record;
+        final long needleId;
+        final boolean tombstone;
+        final int dataLength;
+        final long givenSequence;
+        final Thread waiter = Thread.currentThread();
+        volatile boolean done;
+        long sequence;
+        long offset;
+        VolumeException error;
+
+        Request(ByteBuffer record, long needleId, boolean tombstone, int dataLength, long givenSequence) {
+            this.record = record;
+            this.needleId = needleId;
+            this.tombstone = tombstone;
+            this.dataLength = dataLength;
+            this.givenSequence = givenSequence;
+        }
+
+        void complete(long seq) {
+            sequence = seq;
+            done = true;
+            LockSupport.unpark(waiter);
+        }
+
+        void fail(VolumeException e) {
+            error = e;
+            done = true;
+            LockSupport.unpark(waiter);
+        }
+    }
+
+    /** Queues the record and returns its sequence number once it is durable. */
+    long append(Request request) throws VolumeException {
+        queue.add(request);
+        while (!request.done) {
+            if (commitLock.tryLock()) {
+                try {
+                    if (!queue.isEmpty()) {
+                        runBatch();
+                    }
+                } finally {
+                    commitLock.unlock();
+                }
+                Request head = queue.peek();
+                if (head != null) {
+                    LockSupport.unpark(head.waiter);
+                }
+            } else {
+                LockSupport.park(this);
+            }
+        }
+        if (request.error != null) {
+            throw request.error;
+        }
+        return request.sequence;
+    }
+
+    private void runBatch() {
+        List<Request> batch = new ArrayList<>();
+        Generation g;
+        long end;
+        volume.writeLock.lock();
+        try {
+            drain(batch);
+            try {
+                volume.checkWritable();
+            } catch (VolumeException e) {
+                failAll(batch, e);
+                return;
+            }
+            g = volume.gen;
+            batch = assign(g, batch);
+            if (batch.isEmpty()) {
+                return;
+            }
+            end = write(g, batch);
+        } catch (VolumeException e) {
+            failAll(batch, e);
+            return;
+        } finally {
+            volume.writeLock.unlock();
+        }
+        try {
+            volume.awaitDurable(g, end);
+        } catch (VolumeException e) {
+            failAll(batch, e);
+            return;
+        }
+        for (Request r : batch) {
+            r.complete(r.sequence);
+        }
+    }
+
+    private void drain(List<Request> batch) {
+        long bytes = 0;
+        Request r;
+        while ((r = queue.peek()) != null && (batch.isEmpty() || bytes + r.record.remaining() <= BATCH_BYTES_MAX)) {
+            queue.poll();
+            batch.add(r);
+            bytes += r.record.remaining();
+        }
+    }
+
+    /** Gives sequence numbers and offsets; fails the requests that do not fit. Returns those that do. */
+    private List<Request> assign(Generation g, List<Request> batch) {
+        long sequence = volume.lastSequence;
+        long pos = g.writePos;
+        long max = volume.config().volumeSizeBytesMax();
+        long salt = g.superblock.salt();
+        List<Request> accepted = new ArrayList<>(batch.size());
+        for (Request r : batch) {
+            long seq = r.givenSequence == 0 ? sequence + 1 : r.givenSequence;
+            if (seq <= sequence) {
+                r.fail(new VolumeException(VolumeErrorCode.SEQUENCE_REGRESSION,
+                        "sequence " + seq + " is not above " + sequence));
+                continue;
+            }
+            long length = r.record.remaining();
+            if (pos + length > max) {
+                r.fail(new VolumeException(VolumeErrorCode.VOLUME_FULL, "volume " + volume.id() + " has "
+                        + (max - pos) + " bytes left, the needle needs " + length));
+                continue;
+            }
+            NeedleFormat.patchSequence(r.record, salt, seq);
+            r.sequence = seq;
+            r.offset = pos;
+            sequence = seq;
+            pos += length;
+            accepted.add(r);
+        }
+        return accepted;
+    }
+
+    /** Writes the batch and its index entries; returns the end of the last record. */
+    private long write(Generation g, List<Request> batch) throws VolumeException {
+        long start = g.writePos;
+        int bytes = 0;
+        for (Request r : batch) {
+            bytes += r.record.remaining();
+        }
+        ByteBuffer records = ByteBuffer.allocate(bytes);
+        ByteBuffer entries = ByteBuffer.allocate(batch.size() * IndexFileFormat.ENTRY_BYTES);
+        long[] values = new long[batch.size()];
+        for (int i = 0; i < batch.size(); i++) {
+            Request r = batch.get(i);
+            records.put(r.record.duplicate());
+            values[i] = r.tombstone ? IndexValue.tombstone(r.offset) : IndexValue.live(r.offset, r.dataLength);
+            IndexFileFormat.putEntry(entries, r.needleId, values[i]);
+        }
+        try {
+            g.dat.writeFully(records.flip(), start);
+            g.idx.writeFully(entries.flip(), g.idxWritePos);
+            volume.failpoints().hit("append.written");
+        } catch (IOException | RuntimeException e) {
+            volume.cutBack(g, start);
+            if (e instanceof IOException io) {
+                throw VolumeException.fromIo("append to volume " + volume.id(), io);
+            }
+            throw (RuntimeException) e;
+        }
+        g.writePos = start + bytes;
+        g.idxWritePos += entries.capacity();
+        g.idxWrittenPos = g.idxWritePos;
+        volume.lastSequence = batch.get(batch.size() - 1).sequence;
+        for (int i = 0; i < batch.size(); i++) {
+            Request r = batch.get(i);
+            g.pending.add(new Generation.Pending(r.needleId, values[i], r.offset + r.record.remaining()));
+        }
+        g.writtenPos = g.writePos;
+        return g.writePos;
+    }
+
+    private static void failAll(List<Request> batch, VolumeException e) {
+        for (Request r : batch) {
+            if (!r.done) {
+                r.fail(e);
+            }
+        }
+    }
+}
