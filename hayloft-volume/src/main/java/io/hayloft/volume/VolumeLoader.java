@@ -114,7 +114,8 @@ final class VolumeLoader {
 
         Generation run() throws IOException {
             datLen = dat.size();
-            index.startBulkLoad();
+            long entries = (idx.size() - IndexFileFormat.HEADER_BYTES) / IndexFileFormat.ENTRY_BYTES;
+            index.startBulkLoad((int) Math.max(0, Math.min(entries + 1024, Integer.MAX_VALUE - 16)));
             if (!loadIndexFile() || !lastIndexedRecordChecks()) {
                 rebuildFromScratch();
             }
@@ -197,6 +198,7 @@ final class VolumeLoader {
             lastRecordOffset = -1;
             lastSequence = 0;
             index.clear();
+            index.startBulkLoad(1024);
             changed = true;
         }
 

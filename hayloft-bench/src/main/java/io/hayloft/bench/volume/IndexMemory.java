@@ -5,12 +5,10 @@ import io.hayloft.volume.VolumeConfig;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.nio.file.Path;
-import org.openjdk.jol.info.GraphLayout;
 
 /**
- * Heap bytes per needle of an open volume, measured three ways: the index's own count of its
- * arrays, JOL's walk of every object reachable from the volume, and the growth of the used heap
- * after a full GC.
+ * Heap bytes per needle of an open volume, measured two ways: the index's own count of its
+ * arrays, and the growth of the used heap (everything the open volume holds) after a full GC.
  *
  * <p>Run: {@code java -cp hayloft-bench/target/benchmarks.jar io.hayloft.bench.volume.IndexMemory
  * [needles] [keys]}.
@@ -30,11 +28,8 @@ public final class IndexMemory {
         long openMs = (System.nanoTime() - start) / 1_000_000;
         fullGc();
         long after = memory.getHeapMemoryUsage().getUsed();
-        long graph = GraphLayout.parseInstance(v).totalSize();
         System.out.printf("needles=%d keys=%s open_ms=%d%n", needles, keys, openMs);
         System.out.printf("index arrays:   %.2f bytes/needle%n", (double) v.indexHeapBytes() / needles);
-        System.out.printf("object graph:   %.2f bytes/needle (JOL, everything reachable from the volume)%n",
-                (double) graph / needles);
         System.out.printf("heap growth:    %.2f bytes/needle (used heap after full GC)%n",
                 (double) (after - before) / needles);
         v.close();
