@@ -172,9 +172,12 @@ public final class NeedleIndex {
     }
 
     private long keyAt(int p, int slot) {
-        Object keys = keyPages[p];
+        return keyAt(keyPages[p], pageFirst[p], slot);
+    }
+
+    private static long keyAt(Object keys, long first, int slot) {
         if (keys instanceof int[] distances) {
-            return pageFirst[p] + (distances[slot] & 0xFFFFFFFFL);
+            return first + (distances[slot] & 0xFFFFFFFFL);
         }
         return ((long[]) keys)[slot];
     }
@@ -311,7 +314,7 @@ public final class NeedleIndex {
         for (int p = 0; p < oldPages; p++) {
             int len = p < oldPages - 1 ? PAGE_SIZE : oldSize - (p << PAGE_SHIFT);
             for (int s = 0; s < len; s++) {
-                long k = oldKeys[p] instanceof int[] d ? oldFirst[p] + (d[s] & 0xFFFFFFFFL) : ((long[]) oldKeys[p])[s];
+                long k = keyAt(oldKeys[p], oldFirst[p], s);
                 while (j < extra.length && extra[j] < k) {
                     append(extra[j], extraValues[j]);
                     j++;

@@ -58,18 +58,10 @@ public final class VolumeFile implements AutoCloseable {
 
     /** Reads exactly {@code dst.remaining()} bytes at {@code position}; EOFException past the end. */
     public void readFully(ByteBuffer dst, long position) throws IOException {
-        int start = dst.position();
-        run(ch -> {
-            long pos = position + dst.position() - start;
-            while (dst.hasRemaining()) {
-                int n = ch.read(dst, pos);
-                if (n < 0) {
-                    throw new EOFException(path + ": end of file at " + pos);
-                }
-                pos += n;
-            }
-            return 0L;
-        });
+        int n = readUpTo(dst, position);
+        if (dst.hasRemaining()) {
+            throw new EOFException(path + ": end of file at " + (position + n));
+        }
     }
 
     /** Reads up to {@code dst.remaining()} bytes at {@code position}; stops early only at the end. */

@@ -1,0 +1,176 @@
+package io.hayloft.volume;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * All the volumes of one data directory, opened together at start.
+ *
+ * <p>Opening runs the recovery of every volume ({@link Volume#open}) on a few threads at once; a
+ * volume that cannot be opened (an unreadable superblock) is reported in {@link #failures()} and
+ * left on disk for an operator, while the others serve. {@link #compactDue()} compacts the volumes
+ * whose garbage has passed {@link VolumeConfig#compactionGarbageRatio()}; the store calls it on a
+ * timer.
+ */
+public final class VolumeSet implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(VolumeSet.class);
+    private static final int OPEN_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
+
+    private final Path dir;
+    private final VolumeConfig config;
+    private final ConcurrentMap<Integer, Volume> volumes = new ConcurrentHashMap<>();
+    private final Map<Integer, VolumeException> failures = new TreeMap<>();
+
+    private VolumeSet(Path dir, VolumeConfig config) {
+        this.dir = dir;
+        this.config = config;
+    }
+
+    /** Opens every volume in {@code dir}, creating the directory when it does not exist. */
+    public static VolumeSet open(Path dir, VolumeConfig config) throws VolumeException {
+        VolumeSet set = new VolumeSet(dir, config);
+        try {
+            Files.createDirectories(dir);
+            set.openAll(set.volumeIdsOnDisk());
+        } catch (IOException e) {
+            throw VolumeException.fromIo("open data directory " + dir, e);
+        }
+        return set;
+    }
+
+    private List<Integer> volumeIdsOnDisk() throws IOException {
+        List<Integer> ids = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+            for (Path f : files) {
+                String name = f.getFileName().toString();
+                if (name.endsWith(".dat.new")) {
+                    // A creation that crashed before its rename: nothing was ever written to it.
+                    Files.delete(f);
+                    continue;
+                }
+                if (name.endsWith(".dat")) {
+                    String id = name.substring(0, name.length() - 4);
+                    if (id.matches("[1-9][0-9]{0,9}")) {
+                        ids.add(Integer.parseInt(id));
+                    }
+                }
+            }
+        }
+        ids.sort(null);
+        return ids;
+    }
+
+    private void openAll(List<Integer> ids) throws IOException {
+        ExecutorService pool = Executors.newFixedThreadPool(OPEN_THREADS);
+        try {
+            List<Future<Volume>> opening = new ArrayList<>();
+            for (int id : ids) {
+                opening.add(pool.submit(() -> Volume.open(dir, id, config)));
+            }
+            for (int i = 0; i < ids.size(); i++) {
+                try {
+                    Volume v = opening.get(i).get();
+                    volumes.put(v.id(), v);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    VolumeException failure = e.getCause() instanceof VolumeException ve
+                            ? ve
+                            : new VolumeException(VolumeErrorCode.IO_ERROR, "open volume " + ids.get(i), e.getCause());
+                    failures.put(ids.get(i), failure);
+                    log.error("volume {} in {} could not be opened and is left alone: {}", ids.get(i), dir,
+                            failure.getMessage());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while opening volumes", e);
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    /** Creates and opens a new volume. */
+    public Volume create(int volumeId, long salt) throws VolumeException {
+        synchronized (failures) {
+            if (volumes.containsKey(volumeId) || failures.containsKey(volumeId)) {
+                throw new VolumeException(VolumeErrorCode.VOLUME_EXISTS, "volume " + volumeId + " exists in " + dir);
+            }
+            Volume v = Volume.create(dir, volumeId, salt, config);
+            volumes.put(volumeId, v);
+            return v;
+        }
+    }
+
+    public Volume get(int volumeId) throws VolumeException {
+        Volume v = volumes.get(volumeId);
+        if (v == null) {
+            throw new VolumeException(VolumeErrorCode.NO_SUCH_VOLUME, "no volume " + volumeId + " in " + dir);
+        }
+        return v;
+    }
+
+    public Collection<Volume> volumes() {
+        return List.copyOf(volumes.values());
+    }
+
+    /** The volumes that could not be opened, by id. */
+    public Map<Integer, VolumeException> failures() {
+        synchronized (failures) {
+            return Map.copyOf(failures);
+        }
+    }
+
+    /** Compacts every volume whose garbage passed the configured ratio; returns their ids. */
+    public List<Integer> compactDue() {
+        List<Integer> compacted = new ArrayList<>();
+        for (Volume v : volumes()) {
+            if (!v.needsCompaction()) {
+                continue;
+            }
+            try {
+                v.compact();
+                compacted.add(v.id());
+            } catch (VolumeException e) {
+                if (e.code() != VolumeErrorCode.COMPACTION_RUNNING && e.code() != VolumeErrorCode.CLOSED) {
+                    log.warn("compaction of volume {} failed: {}", v.id(), e.getMessage());
+                }
+            }
+        }
+        return compacted;
+    }
+
+    @Override
+    public void close() throws VolumeException {
+        VolumeException first = null;
+        for (Volume v : volumes()) {
+            try {
+                v.close();
+            } catch (VolumeException e) {
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        volumes.clear();
+        if (first != null) {
+            throw first;
+        }
+    }
+}
