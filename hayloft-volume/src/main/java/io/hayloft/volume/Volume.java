@@ -145,7 +145,8 @@ public final class Volume implements AutoCloseable {
 
     /**
      * Appends a tombstone for the needle after checking its cookie; returns the tombstone's
-     * sequence number once it is durable.
+     * sequence number once it is durable. A needle whose record is damaged is deleted without
+     * the cookie check, which it can no longer pass.
      */
     public long delete(long needleId, int cookie) throws VolumeException {
         for (int attempt = 0; ; attempt++) {
@@ -153,6 +154,11 @@ public final class Volume implements AutoCloseable {
             long value = g.lookup(needleId);
             try {
                 checkHeaderAndCookie(g, needleId, cookie, value);
+            } catch (VolumeException e) {
+                if (e.code() != VolumeErrorCode.CORRUPT) {
+                    throw e;
+                }
+                // The cookie cannot be checked on a damaged record; deleting it only removes garbage.
             } catch (IOException e) {
                 if (retryOnNewGeneration(g, e, attempt)) {
                     continue;

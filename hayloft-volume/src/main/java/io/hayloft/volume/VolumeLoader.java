@@ -155,6 +155,11 @@ final class VolumeLoader {
                         dropIndexTail(pos, len);
                         return true;
                     }
+                    if (offset > indexedEnd && !gapIsDamage(indexedEnd, offset, needleId, value)) {
+                        log.warn("{}: index entry {} skips records of the data file", idx.path(),
+                                (pos - IndexFileFormat.HEADER_BYTES) / IndexFileFormat.ENTRY_BYTES);
+                        return false;
+                    }
                     index.put(needleId, value);
                     indexedEnd = offset + IndexValue.recordBytes(value);
                     lastRecordOffset = offset;
@@ -166,6 +171,19 @@ final class VolumeLoader {
                 dropIndexTail(full, len);
             }
             return true;
+        }
+
+        /**
+         * Whether a gap between two indexed records is a damaged range that a rebuild skipped,
+         * as it should be, rather than a damaged index entry that jumps over good records: the
+         * first valid record after the gap's start must be the one the entry names.
+         */
+        private boolean gapIsDamage(long from, long offset, long needleId, long value) throws IOException {
+            RecordScanner scanner = new RecordScanner(dat, sb.salt(), from, offset + IndexValue.recordBytes(value),
+                    config.readPieceBytes(), false);
+            ScannedRecord r = scanner.next();
+            return r != null && r.offset() == offset && r.header().needleId() == needleId
+                    && r.length() == IndexValue.recordBytes(value);
         }
 
         private void dropIndexTail(long at, long len) throws IOException {

@@ -179,6 +179,43 @@ class CrashRecoveryTest {
         }
     }
 
+    /** An index entry whose offset was damaged so that it skips good records makes the index be rebuilt. */
+    @Test
+    void indexEntryThatSkipsRecordsIsCaught() throws Exception {
+        writeVolume(dir, 10, 10);
+        long entry3 = IndexFileFormat.HEADER_BYTES + 2L * IndexFileFormat.ENTRY_BYTES;
+        long entry5 = IndexFileFormat.HEADER_BYTES + 4L * IndexFileFormat.ENTRY_BYTES;
+        byte[] fifth = new byte[16];
+        try (RandomAccessFile f = new RandomAccessFile(dir.resolve("1.idx").toFile(), "rw")) {
+            f.seek(entry5);
+            f.readFully(fifth);
+            f.seek(entry3);
+            f.write(fifth);
+        }
+        try (Volume v = Volume.open(dir, 1, config(false))) {
+            checkEarlierRecords(v, 10);
+        }
+    }
+
+    /** The damaged record is in the middle: a damaged last record would be cut as a torn tail. */
+    @Test
+    void aDamagedNeedleCanStillBeDeleted() throws Exception {
+        long second;
+        try (Volume v = Volume.create(dir, 1, 42, config(false))) {
+            v.append(1, 1, bytes(1, 100));
+            second = v.stats().sizeBytes();
+            v.append(2, 2, bytes(2, 100));
+            v.append(3, 3, bytes(3, 100));
+        }
+        flip(dir.resolve("1.dat"), second + 9);
+        try (Volume v = Volume.open(dir, 1, config(false))) {
+            assertCode(VolumeErrorCode.CORRUPT, () -> v.read(2, 2));
+            v.delete(2, 2);
+            assertCode(VolumeErrorCode.DELETED, () -> v.read(2, 2));
+            assertThat(v.scrub()).isEmpty();
+        }
+    }
+
     @Test
     void damagedSuperblockIsATypedError() throws Exception {
         writeVolume(dir, 3, 3);
