@@ -89,6 +89,9 @@ final class Compaction {
         volume.writeLock.lock();
         volume.syncLock.lock();
         try {
+            if (volume.isClosed() || volume.gen != old) {
+                throw new VolumeException(VolumeErrorCode.CLOSED, "volume " + volumeId + " closed during compaction");
+            }
             long written = old.writtenPos;
             if (written > old.durablePos) {
                 if (config.fsync()) {

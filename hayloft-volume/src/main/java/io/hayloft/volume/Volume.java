@@ -681,6 +681,10 @@ public final class Volume implements AutoCloseable {
         }
     }
 
+    boolean isClosed() {
+        return closed;
+    }
+
     Failpoints failpoints() {
         return failpoints;
     }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -14,6 +15,9 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * <p>Opening runs the recovery of every volume ({@link Volume#open}) on a few threads at once; a
  * volume that cannot be opened (an unreadable superblock) is reported in {@link #failures()} and
  * left on disk for an operator, while the others serve. {@link #compactDue()} compacts the volumes
- * whose garbage has passed {@link VolumeConfig#compactionGarbageRatio()}; the store calls it on a
- * timer.
+ * whose garbage has passed {@link VolumeConfig#compactionGarbageRatio()}, and
+ * {@link #scheduleCompaction} runs it on a timer of the caller's executor.
  */
 public final class VolumeSet implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(VolumeSet.class);
@@ -154,6 +158,15 @@ public final class VolumeSet implements AutoCloseable {
             }
         }
         return compacted;
+    }
+
+    /**
+     * Runs {@link #compactDue()} on the given executor every {@code interval}; cancel the
+     * returned future to stop.
+     */
+    public ScheduledFuture<?> scheduleCompaction(ScheduledExecutorService executor, Duration interval) {
+        long ms = Math.max(1, interval.toMillis());
+        return executor.scheduleWithFixedDelay(this::compactDue, ms, ms, TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -56,6 +56,58 @@ class CompactionPropertyTest {
         }
     }
 
+    /** Every step of a compaction, crashed at on purpose: the volume reopens whole, with or without the compaction. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+        "compaction.started", "compaction.copied", "compaction.synced", "compaction.committing",
+        "compaction.renamed-data", "compaction.renamed-index",
+    })
+    void crashAtEachCompactionStep(String point) throws Exception {
+        boolean[] armed = {false};
+        Failpoints failpoints = name -> {
+            if (armed[0] && name.equals(point)) {
+                armed[0] = false;
+                throw new SimulatedCrash(name);
+            }
+        };
+        Volume v = Volume.create(dir, 1, 3, config(true), failpoints);
+        for (int i = 1; i <= 50; i++) {
+            v.append(i, i, bytes(i, i * 37));
+        }
+        for (int i = 1; i <= 50; i += 3) {
+            v.delete(i, i);
+        }
+        v.append(7, 70, bytes(7, 5));
+        long before = v.stats().generation();
+        armed[0] = true;
+        try {
+            v.compact();
+            throw new AssertionError("crash point " + point + " not reached");
+        } catch (SimulatedCrash crash) {
+            v.close();
+        }
+        boolean committed = point.equals("compaction.committing") || point.startsWith("compaction.renamed");
+        try (Volume reopened = Volume.open(dir, 1, config(true))) {
+            assertNoCompactionLeftovers(dir);
+            assertThat(reopened.stats().generation()).isEqualTo(committed ? before + 1 : before);
+            for (int i = 1; i <= 50; i++) {
+                int id = i;
+                if (i == 7) {
+                    assertThat(toArray(reopened.read(7, 70))).isEqualTo(bytes(7, 5));
+                } else if ((i - 1) % 3 == 0) {
+                    VolumeTestSupport.assertCode(VolumeErrorCode.DELETED, () -> reopened.read(id, id));
+                } else {
+                    assertThat(toArray(reopened.read(i, i))).isEqualTo(bytes(i, i * 37));
+                }
+            }
+            assertThat(reopened.stats().lastSequence()).isEqualTo(50 + 17 + 1);
+            assertThat(reopened.scrub()).isEmpty();
+            reopened.append(100, 1, bytes(100, 10));
+            reopened.compact();
+            assertThat(toArray(reopened.read(100, 1))).isEqualTo(bytes(100, 10));
+        }
+    }
+
     private void runCase(Path d, long seed) throws Exception {
         Random random = new Random(seed);
         String[] armed = {null};

@@ -77,4 +77,25 @@ class VolumeSetTest {
             assertThat(toArray(busy.read(9, 1))).isEqualTo(bytes(9, 1000));
         }
     }
+
+    @Test
+    void compactionRunsOnATimer() throws Exception {
+        java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        try (VolumeSet set = VolumeSet.open(dir, config(false).withCompactionGarbageRatio(0.5))) {
+            Volume v = set.create(1, 1);
+            for (int i = 0; i < 10; i++) {
+                v.append(i, 1, bytes(i, 1000));
+            }
+            for (int i = 0; i < 9; i++) {
+                v.delete(i, 1);
+            }
+            set.scheduleCompaction(timer, java.time.Duration.ofMillis(20));
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
+                    .until(() -> v.stats().generation() == 1);
+            assertThat(v.stats().garbageBytes()).isZero();
+        } finally {
+            timer.shutdownNow();
+            timer.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
 }
