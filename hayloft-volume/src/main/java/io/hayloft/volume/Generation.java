@@ -8,7 +8,8 @@ import io.hayloft.volume.io.VolumeFile;
 import java.io.IOException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.StampedLock;
 
 /**
  * One generation of a volume's files: the open {@code .dat} and {@code .idx}, the in-memory
@@ -25,10 +26,14 @@ final class Generation {
     final VolumeFile dat;
     final VolumeFile idx;
     final NeedleIndex index;
-    final ReentrantReadWriteLock indexLock = new ReentrantReadWriteLock();
+    private final StampedLock indexStamp = new StampedLock();
+    /** Read and write views of the lock that guards the index and the counters. */
+    final IndexLock indexLock = new IndexLock(indexStamp.asReadLock(), indexStamp.asWriteLock());
     final ConcurrentLinkedQueue<Pending> pending = new ConcurrentLinkedQueue<>();
 
     volatile Superblock superblock;
+    /** The salt as it enters the record CRC; fixed for the life of the volume. */
+    final byte[] saltBytes;
     /** End of the last written record; writer only. */
     long writePos;
     /** End of the last written index entry; writer only. */
@@ -51,6 +56,7 @@ final class Generation {
 
     Generation(Superblock superblock, VolumeFile dat, VolumeFile idx, NeedleIndex index, long writePos, long idxWritePos) {
         this.superblock = superblock;
+        this.saltBytes = superblock.saltBytes();
         this.dat = dat;
         this.idx = idx;
         this.index = index;
@@ -61,16 +67,33 @@ final class Generation {
         this.idxWrittenPos = idxWritePos;
     }
 
+    /** The read and write locks of the index, named as in a read-write lock. */
+    record IndexLock(Lock readLock, Lock writeLock) {}
+
     /** A record written but not yet known to be durable. */
     record Pending(long needleId, long value, long end) {}
 
-    /** Looks a needle up under the index read lock. */
+    /**
+     * Looks a needle up: first optimistically, with no lock (the common case: nothing is being
+     * published at that moment), then under the read lock when a writer got in the way.
+     */
     long lookup(long needleId) {
-        indexLock.readLock().lock();
+        long stamp = indexStamp.tryOptimisticRead();
+        if (stamp != 0) {
+            try {
+                long value = index.get(needleId);
+                if (indexStamp.validate(stamp)) {
+                    return value;
+                }
+            } catch (RuntimeException e) {
+                // A torn view of arrays being rebuilt by a writer; validate() would have failed.
+            }
+        }
+        long readStamp = indexStamp.readLock();
         try {
             return index.get(needleId);
         } finally {
-            indexLock.readLock().unlock();
+            indexStamp.unlockRead(readStamp);
         }
     }
 

@@ -470,8 +470,7 @@ public final class Volume implements AutoCloseable {
             throw corrupt(needleId, "header does not match the index");
         }
         int footerAt = NeedleFormat.HEADER_BYTES + length;
-        NeedleFooter footer = NeedleFormat.checkFooter(record, 0, footerAt, g.superblock.salt());
-        if (footer == null) {
+        if (NeedleFormat.recordCrc(g.saltBytes, record.array(), 0, footerAt) != record.getInt(footerAt + 12)) {
             throw corrupt(needleId, "record checksum mismatch");
         }
         if (header.cookie() != cookie) {
@@ -481,7 +480,9 @@ public final class Volume implements AutoCloseable {
             throw corrupt(needleId, "padding is not zero");
         }
         ByteBuffer data = record.slice(NeedleFormat.OFF_DATA, length);
-        if (NeedleFormat.dataCrc(data) != footer.dataCrc()) {
+        CRC32C crc = new CRC32C();
+        crc.update(record.array(), NeedleFormat.OFF_DATA, length);
+        if ((int) crc.getValue() != record.getInt(footerAt)) {
             throw corrupt(needleId, "data checksum mismatch");
         }
         return data;

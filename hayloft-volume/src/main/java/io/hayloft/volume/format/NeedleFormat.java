@@ -87,13 +87,37 @@ public final class NeedleFormat {
 
     /** The record CRC over the salt, the 24 header bytes (position to limit), the data CRC and the sequence. */
     public static int recordCrc(long salt, ByteBuffer header, int dataCrc, long sequence) {
-        ByteBuffer scratch = ByteBuffer.allocate(20);
-        scratch.putLong(salt).putInt(dataCrc).putLong(sequence).flip();
         CRC32C crc = new CRC32C();
-        crc.update(scratch.array(), 0, 8);
+        updateLong(crc, salt);
         crc.update(header.duplicate());
-        crc.update(scratch.array(), 8, 12);
+        updateInt(crc, dataCrc);
+        updateLong(crc, sequence);
         return (int) crc.getValue();
+    }
+
+    /**
+     * The record CRC of a whole record held in an array: {@code saltBytes} are the salt's 8
+     * big-endian bytes, the header starts at {@code headerAt} and the footer at {@code footerAt}.
+     * The same value as {@link #recordCrc(long, ByteBuffer, int, long)}, without the copies.
+     */
+    public static int recordCrc(byte[] saltBytes, byte[] record, int headerAt, int footerAt) {
+        CRC32C crc = new CRC32C();
+        crc.update(saltBytes, 0, 8);
+        crc.update(record, headerAt, HEADER_BYTES);
+        crc.update(record, footerAt, 12);
+        return (int) crc.getValue();
+    }
+
+    private static void updateLong(CRC32C crc, long v) {
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            crc.update((int) (v >>> shift));
+        }
+    }
+
+    private static void updateInt(CRC32C crc, int v) {
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            crc.update(v >>> shift);
+        }
     }
 
     public static int dataCrc(ByteBuffer data) {

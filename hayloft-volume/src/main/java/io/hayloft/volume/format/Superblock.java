@@ -27,6 +27,11 @@ public record Superblock(int flags, int volumeId, long salt, long generation, lo
     public static final int FLAG_SEALED = 1;
     private static final byte[] MAGIC = "HAYLOFTV".getBytes(StandardCharsets.US_ASCII);
 
+    /** The salt as 8 big-endian bytes, as it enters the record CRC. */
+    public byte[] saltBytes() {
+        return ByteBuffer.allocate(8).putLong(salt).array();
+    }
+
     public boolean sealed() {
         return (flags & FLAG_SEALED) != 0;
     }

@@ -216,6 +216,10 @@ public final class NeedleIndex {
             if ((distance >>> 32) != 0) {
                 return -1;
             }
+            // Ids from one leased block are consecutive: then the distance is the slot.
+            if (distance <= high && distances[(int) distance] == (int) distance) {
+                return (int) distance;
+            }
             while (low <= high) {
                 int mid = (low + high) >>> 1;
                 long d = distances[mid] & 0xFFFFFFFFL;
