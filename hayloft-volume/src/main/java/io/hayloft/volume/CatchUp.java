@@ -40,6 +40,9 @@ final class CatchUp {
             g.dat.readFully(data, r.offset() + NeedleFormat.HEADER_BYTES);
             data.flip();
             if (NeedleFormat.dataCrc(data) != r.footer().dataCrc()) {
+                if (IndexValue.offset(g.lookup(r.header().needleId())) != r.offset()) {
+                    continue; // superseded: its replacement, later in the file, is what the replica needs
+                }
                 throw new VolumeException(VolumeErrorCode.CORRUPT, "needle " + r.header().needleId() + " in volume "
                         + volumeId + " is damaged; repair it before catch-up");
             }

@@ -15,6 +15,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -95,7 +97,13 @@ final class Compaction {
             long written = old.writtenPos;
             if (written > old.durablePos) {
                 if (config.fsync()) {
-                    old.dat.force();
+                    try {
+                        old.dat.force();
+                    } catch (IOException e) {
+                        // After a failed fsync the kernel may have dropped the pages: fail the volume.
+                        volume.markFailed(e);
+                        throw e;
+                    }
                 }
                 old.publish(written);
             }
@@ -110,6 +118,9 @@ final class Compaction {
             committing = true;
             CompactionMarker.write(dir, volumeId, Phase.COMMITTING, generation);
             failpoints.hit("compaction.committing");
+            // From here on the old files' paths name the new files: they must not reopen them.
+            old.dat.forbidReopen();
+            old.idx.forbidReopen();
             Directories.rename(cpdPath, VolumeLoader.datPath(dir, volumeId));
             cpd.movedTo(VolumeLoader.datPath(dir, volumeId));
             failpoints.hit("compaction.renamed-data");
@@ -129,11 +140,20 @@ final class Compaction {
         }
     }
 
-    /** Copies the records in [from, to) that are the newest of their needle in the old index. */
+    /**
+     * Copies the records in [from, to) that are the newest of their needle in the old index, in
+     * file order; needles whose newest record is damaged are copied where the damage was found.
+     */
     private void copyNewest(Generation old, long from, long to) throws IOException {
         RecordScanner scanner = new RecordScanner(old.dat, old.superblock.salt(), from, to, config.readPieceBytes(), false);
+        int rangesSeen = 0;
         ScannedRecord r;
         while ((r = scanner.next()) != null) {
+            List<long[]> ranges = scanner.damagedRanges();
+            if (ranges.size() > rangesSeen) {
+                copyDamaged(old, List.copyOf(ranges.subList(rangesSeen, ranges.size())), to);
+                rangesSeen = ranges.size();
+            }
             long needleId = r.header().needleId();
             if (IndexValue.offset(old.lookup(needleId)) != r.offset()) {
                 continue;
@@ -149,6 +169,48 @@ final class Compaction {
             IndexFileFormat.putEntry(idxOut, needleId, value);
             newPos += r.length();
         }
+        if (scanner.validEnd() < to) {
+            copyDamaged(old, List.of(new long[] {scanner.validEnd(), to}), to);
+        }
+    }
+
+    /**
+     * Keeps the needles whose newest record lies in a damaged range, bytes as they are: they
+     * still read as CORRUPT and scrub still lists them for repair, instead of vanishing.
+     */
+    private void copyDamaged(Generation old, List<long[]> ranges, long to) throws IOException {
+        List<long[]> victims = new ArrayList<>();
+        old.indexLock.readLock().lock();
+        try {
+            old.index.forEach((id, value) -> {
+                long offset = IndexValue.offset(value);
+                for (long[] range : ranges) {
+                    if (offset >= range[0] && offset < range[1]) {
+                        victims.add(new long[] {id, value});
+                    }
+                }
+            });
+        } finally {
+            old.indexLock.readLock().unlock();
+        }
+        if (victims.isEmpty()) {
+            return;
+        }
+        for (long[] victim : victims) {
+            long offset = IndexValue.offset(victim[1]);
+            long length = Math.min(IndexValue.recordBytes(victim[1]), to - offset);
+            old.dat.copyTo(offset, length, cpd, newPos, copyBuffer);
+            long value = IndexValue.isTombstone(victim[1])
+                    ? IndexValue.tombstone(newPos)
+                    : IndexValue.live(newPos, IndexValue.dataLength(victim[1]));
+            newIndex.put(victim[0], value);
+            if (idxOut.remaining() < IndexFileFormat.ENTRY_BYTES) {
+                flushIndexEntries();
+            }
+            IndexFileFormat.putEntry(idxOut, victim[0], value);
+            newPos = NeedleFormat.align(newPos + IndexValue.recordBytes(victim[1]));
+        }
+        log.warn("volume {}: compaction kept {} damaged needles for repair", volumeId, victims.size());
     }
 
     private void flushIndexEntries() throws IOException {

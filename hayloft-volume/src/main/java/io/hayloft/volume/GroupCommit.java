@@ -78,21 +78,30 @@ final class GroupCommit {
     /** Queues the record and returns its sequence number once it is durable. */
     long append(Request request) throws VolumeException {
         queue.add(request);
-        while (!request.done) {
-            if (commitLock.tryLock()) {
-                try {
-                    if (!queue.isEmpty()) {
-                        runBatch();
+        boolean interrupted = false;
+        try {
+            while (!request.done) {
+                if (commitLock.tryLock()) {
+                    try {
+                        if (!queue.isEmpty()) {
+                            runBatch();
+                        }
+                    } finally {
+                        commitLock.unlock();
+                        Request head = queue.peek();
+                        if (head != null) {
+                            LockSupport.unpark(head.waiter);
+                        }
                     }
-                } finally {
-                    commitLock.unlock();
+                } else {
+                    // park() returns at once while the interrupt flag is set: keep it aside.
+                    interrupted |= Thread.interrupted();
+                    LockSupport.park(this);
                 }
-                Request head = queue.peek();
-                if (head != null) {
-                    LockSupport.unpark(head.waiter);
-                }
-            } else {
-                LockSupport.park(this);
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
         if (request.error != null) {
@@ -101,8 +110,19 @@ final class GroupCommit {
         return request.sequence;
     }
 
+    /** Runs one batch; whatever goes wrong, no request of it is left waiting. */
     private void runBatch() {
-        List<Request> batch = new ArrayList<>();
+        List<Request> drained = new ArrayList<>();
+        try {
+            runBatch(drained);
+        } catch (RuntimeException | Error e) {
+            failAll(drained, new VolumeException(VolumeErrorCode.IO_ERROR, "append failed: " + e, e));
+            throw e;
+        }
+    }
+
+    private void runBatch(List<Request> drained) {
+        List<Request> batch = drained;
         Generation g;
         long end;
         volume.writeLock.lock();

@@ -300,7 +300,7 @@ public final class Volume implements AutoCloseable {
                 throw new InputFailure("stream ended after " + done + " of " + length + " bytes", null);
             }
             return n;
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             throw new InputFailure("reading the needle's stream failed after " + done + " bytes: " + e, e);
         }
     }
@@ -336,6 +336,9 @@ public final class Volume implements AutoCloseable {
             if (failure != null) {
                 throw new VolumeException(VolumeErrorCode.VOLUME_FAILED, "volume " + volumeId
                         + " failed earlier and may have lost unacknowledged writes: " + failure, failure);
+            }
+            if (closed) {
+                throw closedError();
             }
             long target = g.writtenPos;
             if (config.fsync()) {
@@ -646,7 +649,12 @@ public final class Volume implements AutoCloseable {
                 return;
             }
             g.dat.writeFully(next.encode(), 0);
-            g.dat.force();
+            try {
+                g.dat.force();
+            } catch (IOException e) {
+                failure = e;
+                throw e;
+            }
             g.superblock = next;
         } catch (IOException e) {
             throw VolumeException.fromIo("seal volume " + volumeId, e);
@@ -709,6 +717,8 @@ public final class Volume implements AutoCloseable {
                 if (failure == null) {
                     g.dat.force();
                     g.idx.force();
+                    // Appends waiting for an fsync are durable now: let them return success.
+                    g.publish(g.writtenPos);
                 }
             } finally {
                 g.retired = true;

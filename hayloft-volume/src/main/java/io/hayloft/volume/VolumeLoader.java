@@ -115,7 +115,8 @@ final class VolumeLoader {
         Generation run() throws IOException {
             datLen = dat.size();
             long entries = (idx.size() - IndexFileFormat.HEADER_BYTES) / IndexFileFormat.ENTRY_BYTES;
-            index.startBulkLoad((int) Math.max(0, Math.min(entries + 1024, Integer.MAX_VALUE - 16)));
+            long recordsMax = datLen / NeedleFormat.recordBytes(0) + 1;
+            index.startBulkLoad((int) Math.max(0, Math.min(Math.min(entries, recordsMax) + 1024, Integer.MAX_VALUE - 16)));
             if (!loadIndexFile() || !lastIndexedRecordChecks()) {
                 rebuildFromScratch();
             }

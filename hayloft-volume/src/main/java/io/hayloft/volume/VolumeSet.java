@@ -68,8 +68,10 @@ public final class VolumeSet implements AutoCloseable {
                 }
                 if (name.endsWith(".dat")) {
                     String id = name.substring(0, name.length() - 4);
-                    if (id.matches("[1-9][0-9]{0,9}")) {
+                    if (id.matches("[1-9][0-9]{0,9}") && Long.parseLong(id) <= Integer.MAX_VALUE) {
                         ids.add(Integer.parseInt(id));
+                    } else {
+                        log.warn("{}: {} is not a volume file; left alone", dir, name);
                     }
                 }
             }
@@ -155,6 +157,9 @@ public final class VolumeSet implements AutoCloseable {
                 if (e.code() != VolumeErrorCode.COMPACTION_RUNNING && e.code() != VolumeErrorCode.CLOSED) {
                     log.warn("compaction of volume {} failed: {}", v.id(), e.getMessage());
                 }
+            } catch (RuntimeException e) {
+                // A bug in one volume's compaction must not stop the timer for all the others.
+                log.error("compaction of volume {} failed", v.id(), e);
             }
         }
         return compacted;

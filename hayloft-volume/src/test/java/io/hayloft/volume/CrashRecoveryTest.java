@@ -216,6 +216,34 @@ class CrashRecoveryTest {
         }
     }
 
+    /** Compaction keeps a needle whose newest record has a damaged header, so scrub still reports it. */
+    @Test
+    void compactionKeepsDamagedNeedlesForRepair() throws Exception {
+        long second;
+        try (Volume v = Volume.create(dir, 1, 42, config(false))) {
+            v.append(1, 1, bytes(1, 100));
+            second = v.stats().sizeBytes();
+            v.append(2, 2, bytes(2, 100));
+            v.append(3, 3, bytes(3, 100));
+            v.append(4, 4, bytes(4, 100));
+            v.delete(4, 4);
+        }
+        flip(dir.resolve("1.dat"), second + 14);
+        try (Volume v = Volume.open(dir, 1, config(false))) {
+            assertThat(v.scrub()).containsExactly(2L);
+            v.compact();
+            assertCode(VolumeErrorCode.CORRUPT, () -> v.read(2, 2));
+            assertThat(v.scrub()).containsExactly(2L);
+            assertThat(toArray(v.read(1, 1))).isEqualTo(bytes(1, 100));
+            assertThat(toArray(v.read(3, 3))).isEqualTo(bytes(3, 100));
+            assertCode(VolumeErrorCode.DELETED, () -> v.read(4, 4));
+        }
+        try (Volume v = Volume.open(dir, 1, config(false))) {
+            assertCode(VolumeErrorCode.CORRUPT, () -> v.read(2, 2));
+            assertThat(toArray(v.read(3, 3))).isEqualTo(bytes(3, 100));
+        }
+    }
+
     @Test
     void damagedSuperblockIsATypedError() throws Exception {
         writeVolume(dir, 3, 3);

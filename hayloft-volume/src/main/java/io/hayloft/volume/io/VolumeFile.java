@@ -29,6 +29,7 @@ public final class VolumeFile implements AutoCloseable {
     private final ReentrantLock reopenLock = new ReentrantLock();
     private volatile FileChannel channel;
     private volatile boolean closed;
+    private volatile boolean reopenForbidden;
 
     private VolumeFile(Path path, FileChannel channel) {
         this.path = path;
@@ -128,14 +129,28 @@ public final class VolumeFile implements AutoCloseable {
         });
     }
 
+    /** After this, an interrupt that closes the channel is final (the path may name another file now). */
+    public void forbidReopen() {
+        reopenForbidden = true;
+    }
+
     public boolean isClosed() {
         return closed;
     }
 
+    /**
+     * Closes the file for good. After this no operation reopens it, even one that raced with the
+     * close: a compaction may already have renamed a new file to this path.
+     */
     @Override
     public void close() throws IOException {
-        closed = true;
-        channel.close();
+        reopenLock.lock();
+        try {
+            closed = true;
+            channel.close();
+        } finally {
+            reopenLock.unlock();
+        }
     }
 
     private interface ChannelOp {
@@ -175,7 +190,7 @@ public final class VolumeFile implements AutoCloseable {
     private void reopen(FileChannel failed) throws IOException {
         reopenLock.lock();
         try {
-            if (closed) {
+            if (closed || reopenForbidden) {
                 throw new ClosedChannelException();
             }
             if (channel == failed) {
