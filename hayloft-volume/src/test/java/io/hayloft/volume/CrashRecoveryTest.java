@@ -253,41 +253,37 @@ class CrashRecoveryTest {
 
     @Test
     void diskFullDuringAppendLeavesNoHalfRecord() throws Exception {
-        boolean[] full = {false};
-        Failpoints failpoints = name -> {
-            if (full[0] && name.equals("append.written")) {
-                throw new IOException("No space left on device");
-            }
-        };
-        try (Volume v = Volume.create(dir, 1, 42, config(true), failpoints)) {
+        VolumeTestSupport.ArmedIoFailure full = new VolumeTestSupport.ArmedIoFailure("append.written",
+                "No space left on device");
+        try (Volume v = Volume.create(dir, 1, 42, config(true), full)) {
             v.append(1, 1, bytes(1, 10));
             long size = Files.size(dir.resolve("1.dat"));
-            full[0] = true;
+            full.armed = true;
             assertCode(VolumeErrorCode.DISK_FULL, () -> v.append(2, 2, bytes(2, 5000)));
+            assertCode(VolumeErrorCode.DISK_FULL, () -> v.append(5, 5, bytes(5, 300_000)));
             assertThat(Files.size(dir.resolve("1.dat"))).isEqualTo(size);
-            full[0] = false;
+            full.armed = false;
             v.append(3, 3, bytes(3, 10));
+            v.append(6, 6, bytes(6, 300_000));
         }
         try (Volume v = Volume.open(dir, 1, config(true))) {
             assertThat(toArray(v.read(3, 3))).isEqualTo(bytes(3, 10));
+            assertThat(toArray(v.read(6, 6))).isEqualTo(bytes(6, 300_000));
             assertCode(VolumeErrorCode.NOT_FOUND, () -> v.read(2, 2));
-            assertThat(v.stats().lastSequence()).isEqualTo(2);
+            assertCode(VolumeErrorCode.NOT_FOUND, () -> v.read(5, 5));
+            assertThat(v.stats().lastSequence()).isEqualTo(3);
         }
     }
 
     @Test
     void failedFsyncFailsTheVolumeForWrites() throws Exception {
-        boolean[] broken = {false};
-        Failpoints failpoints = name -> {
-            if (broken[0] && name.equals("append.fsynced")) {
-                throw new IOException("Input/output error");
-            }
-        };
-        try (Volume v = Volume.create(dir, 1, 42, config(true), failpoints)) {
+        VolumeTestSupport.ArmedIoFailure broken = new VolumeTestSupport.ArmedIoFailure("append.fsynced",
+                "Input/output error");
+        try (Volume v = Volume.create(dir, 1, 42, config(true), broken)) {
             v.append(1, 1, bytes(1, 10));
-            broken[0] = true;
+            broken.armed = true;
             assertCode(VolumeErrorCode.VOLUME_FAILED, () -> v.append(2, 2, bytes(2, 10)));
-            broken[0] = false;
+            broken.armed = false;
             assertCode(VolumeErrorCode.VOLUME_FAILED, () -> v.append(3, 3, bytes(3, 10)));
             assertThat(toArray(v.read(1, 1))).isEqualTo(bytes(1, 10));
             assertThat(v.stats().failed()).isTrue();

@@ -28,6 +28,25 @@ final class VolumeTestSupport {
         return out;
     }
 
+    /** A failpoint that throws an I/O error with the given message at one point while armed. */
+    static final class ArmedIoFailure implements Failpoints {
+        private final String point;
+        private final String message;
+        volatile boolean armed;
+
+        ArmedIoFailure(String point, String message) {
+            this.point = point;
+            this.message = message;
+        }
+
+        @Override
+        public void hit(String name) throws java.io.IOException {
+            if (armed && name.equals(point)) {
+                throw new java.io.IOException(message);
+            }
+        }
+    }
+
     static void assertCode(VolumeErrorCode code, ThrowingCallable call) {
         assertThatThrownBy(call).isInstanceOf(VolumeException.class)
                 .satisfies(e -> assertThat(((VolumeException) e).code()).isEqualTo(code));
