@@ -240,6 +240,31 @@ class VolumeTest {
         }
     }
 
+    /** A stream opened before a compaction keeps reading the old files until it is closed. */
+    @Test
+    void streamSurvivesACompaction() throws Exception {
+        byte[] big = bytes(1, 1_000_000);
+        try (Volume v = create(config(false))) {
+            v.append(1, 1, big);
+            v.append(2, 2, bytes(2, 1000));
+            v.delete(2, 2);
+            InputStream in = v.openStream(1, 1);
+            byte[] head = in.readNBytes(100_000);
+            v.compact();
+            assertThat(v.stats().generation()).isEqualTo(1);
+            byte[] rest = in.readAllBytes();
+            in.close();
+            byte[] all = new byte[head.length + rest.length];
+            System.arraycopy(head, 0, all, 0, head.length);
+            System.arraycopy(rest, 0, all, head.length, rest.length);
+            assertThat(all).isEqualTo(big);
+            assertThat(toArray(v.read(1, 1))).isEqualTo(big);
+            try (InputStream again = v.openStream(1, 1)) {
+                assertThat(again.readAllBytes()).isEqualTo(big);
+            }
+        }
+    }
+
     @Test
     void configRejectsValuesOutOfRange() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> VolumeConfig.defaults().withVolumeSizeBytesMax(64L << 30))
