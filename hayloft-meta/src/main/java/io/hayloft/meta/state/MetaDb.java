@@ -22,8 +22,10 @@ import org.rocksdb.WriteOptions;
  * <p>Implementation notes. The database is the state of a Raft state machine: the Raft log
  * makes every change durable before it is applied, so writes here do not fsync; after a crash
  * the peer replays the log from its last snapshot. Column families: {@code buckets} (bucket name
- * to {@code BucketInfo}), {@code objects} (bucket, 0x00, key to {@code ObjectInfo}). Values are
- * the protocol's own protobuf messages.
+ * to {@code BucketInfo}), {@code objects} (bucket, 0x00, key to {@code ObjectInfo}),
+ * {@code stores} (store id to {@code StoreInfo}), {@code volumes} (volume id, 4 bytes big-endian,
+ * to {@code VolumeInfo} whose replicas carry only store ids), and the default family for id
+ * counters. Values are the protocol's own protobuf messages.
  */
 public final class MetaDb implements AutoCloseable {
     static {
@@ -37,6 +39,9 @@ public final class MetaDb implements AutoCloseable {
     private final WriteOptions writeOptions;
     final ColumnFamilyHandle buckets;
     final ColumnFamilyHandle objects;
+    final ColumnFamilyHandle stores;
+    final ColumnFamilyHandle volumes;
+    final ColumnFamilyHandle counters;
 
     private MetaDb(RocksDB db, DBOptions options, ColumnFamilyOptions cfOptions, List<ColumnFamilyHandle> handles) {
         this.db = db;
@@ -45,6 +50,9 @@ public final class MetaDb implements AutoCloseable {
         this.handles = handles;
         this.buckets = handles.get(1);
         this.objects = handles.get(2);
+        this.stores = handles.get(3);
+        this.volumes = handles.get(4);
+        this.counters = handles.get(0);
         this.writeOptions = new WriteOptions().setSync(false);
     }
 
@@ -55,7 +63,9 @@ public final class MetaDb implements AutoCloseable {
         List<ColumnFamilyDescriptor> descriptors = List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
                 new ColumnFamilyDescriptor("buckets".getBytes(StandardCharsets.UTF_8), cfOptions),
-                new ColumnFamilyDescriptor("objects".getBytes(StandardCharsets.UTF_8), cfOptions));
+                new ColumnFamilyDescriptor("objects".getBytes(StandardCharsets.UTF_8), cfOptions),
+                new ColumnFamilyDescriptor("stores".getBytes(StandardCharsets.UTF_8), cfOptions),
+                new ColumnFamilyDescriptor("volumes".getBytes(StandardCharsets.UTF_8), cfOptions));
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         try {
             Files.createDirectories(dir);
