@@ -7,14 +7,14 @@ import java.nio.ByteBuffer;
 import java.util.zip.CRC32C;
 
 /**
- * Reads one needle's data in bounded pieces.
+ * Reads one needle's data in bounded pieces; returned by {@link Volume#openStream}.
  *
  * <p>{@link #verifyWhole()} checks the data CRC in a first pass before the stream is handed out;
  * the second pass, which feeds the reader, computes it again and fails at the end if the disk
  * changed in between. The stream holds a reference on its generation of files, so a compaction
  * that finishes meanwhile does not close them under it.
  */
-final class NeedleStream extends InputStream {
+public final class NeedleStream extends InputStream {
     private final Generation generation;
     private final long dataStart;
     private final int length;
@@ -55,6 +55,16 @@ final class NeedleStream extends InputStream {
         if ((int) first.getValue() != expectedCrc) {
             throw corrupt("data checksum mismatch");
         }
+    }
+
+    /** The needle's data length in bytes. */
+    public int length() {
+        return length;
+    }
+
+    /** The needle's data CRC32C, as stored and checked. */
+    public int crc32c() {
+        return expectedCrc;
     }
 
     @Override

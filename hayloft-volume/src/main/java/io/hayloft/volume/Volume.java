@@ -400,7 +400,7 @@ public final class Volume implements AutoCloseable {
      * whole needle is checked against its CRC before the stream is returned, and again as it is
      * read, so no unchecked byte reaches the caller.
      */
-    public InputStream openStream(long needleId, int cookie) throws VolumeException {
+    public NeedleStream openStream(long needleId, int cookie) throws VolumeException {
         while (true) {
             Generation g = readableGeneration();
             if (!g.retain()) {

@@ -1,0 +1,196 @@
+package io.hayloft.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import io.hayloft.proto.WireErrors;
+import io.hayloft.proto.v1.CatchUpRecord;
+import io.hayloft.proto.v1.CatchUpRequest;
+import io.hayloft.proto.v1.CreateVolumeRequest;
+import io.hayloft.proto.v1.DeleteNeedleRequest;
+import io.hayloft.proto.v1.ErrorCode;
+import io.hayloft.proto.v1.Fid;
+import io.hayloft.proto.v1.ReadNeedleRequest;
+import io.hayloft.proto.v1.ReadNeedleResponse;
+import io.hayloft.proto.v1.StoreGrpc;
+import io.hayloft.proto.v1.WriteHeader;
+import io.hayloft.proto.v1.WriteNeedleRequest;
+import io.hayloft.proto.v1.WriteNeedleResponse;
+import io.hayloft.volume.VolumeConfig;
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32C;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A real store server on loopback, driven by the generated gRPC client. */
+class StoreServiceTest {
+    @TempDir
+    Path dir;
+
+    private StoreServer server;
+    private ManagedChannel channel;
+    private StoreGrpc.StoreBlockingStub blocking;
+    private StoreGrpc.StoreStub async;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = StoreServer.start(dir.resolve("a"), VolumeConfig.defaults().withNeedleSizeBytesMax(4 << 20),
+                new InetSocketAddress("127.0.0.1", 0));
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+        blocking = StoreGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+        async = StoreGrpc.newStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+        blocking.createVolume(CreateVolumeRequest.newBuilder().setVolumeId(1).setSalt(99).build());
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+        server.close();
+    }
+
+    static byte[] bytes(long seed, int n) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    static Fid fid(long needle, int cookie) {
+        return Fid.newBuilder().setVolumeId(1).setNeedleId(needle).setCookie(cookie).build();
+    }
+
+    /** Writes in pieces; returns the sequence or throws the call's error. */
+    long write(StoreGrpc.StoreStub stub, Fid fid, byte[] data, int crc, long sequence) throws Exception {
+        CompletableFuture<Long> done = new CompletableFuture<>();
+        StreamObserver<WriteNeedleRequest> in = stub.writeNeedle(new StreamObserver<>() {
+            @Override
+            public void onNext(WriteNeedleResponse r) {
+                done.complete(r.getSequence());
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                done.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {}
+        });
+        in.onNext(WriteNeedleRequest.newBuilder().setHeader(WriteHeader.newBuilder().setFid(fid)
+                .setLength(data.length).setCrc32C(crc).setSequence(sequence)).build());
+        for (int at = 0; at < data.length; at += 300_000) {
+            in.onNext(WriteNeedleRequest.newBuilder()
+                    .setData(ByteString.copyFrom(data, at, Math.min(300_000, data.length - at))).build());
+        }
+        in.onCompleted();
+        try {
+            return done.get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw (Exception) e.getCause();
+        }
+    }
+
+    static int crc(byte[] data) {
+        CRC32C c = new CRC32C();
+        c.update(data);
+        return (int) c.getValue();
+    }
+
+    byte[] read(Fid fid) {
+        Iterator<ReadNeedleResponse> it = blocking.readNeedle(ReadNeedleRequest.newBuilder().setFid(fid).build());
+        ReadNeedleResponse header = it.next();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        while (it.hasNext()) {
+            out.writeBytes(it.next().getData().toByteArray());
+        }
+        byte[] data = out.toByteArray();
+        assertThat((long) data.length).isEqualTo(header.getHeader().getLength());
+        assertThat(crc(data)).isEqualTo(header.getHeader().getCrc32C());
+        return data;
+    }
+
+    static ErrorCode codeOf(Throwable t) {
+        return WireErrors.fromThrowable(t).orElseThrow().getCode();
+    }
+
+    @Test
+    void writeReadDeleteOverTheWire() throws Exception {
+        for (int size : new int[] {0, 1, 4096, 1_048_577, 3_000_000}) {
+            byte[] data = bytes(size, size);
+            write(async, fid(size + 1, 7), data, crc(data), 0);
+            assertThat(read(fid(size + 1, 7))).isEqualTo(data);
+        }
+        assertThat(codeOf(catchThrowable(() -> read(fid(1, 8))))).isEqualTo(ErrorCode.WRONG_COOKIE);
+        assertThat(codeOf(catchThrowable(() -> read(fid(12345, 7))))).isEqualTo(ErrorCode.NOT_FOUND);
+        assertThat(codeOf(catchThrowable(() -> read(Fid.newBuilder().setVolumeId(9).build()))))
+                .isEqualTo(ErrorCode.NO_SUCH_VOLUME);
+        blocking.deleteNeedle(DeleteNeedleRequest.newBuilder().setFid(fid(1, 7)).build());
+        assertThat(codeOf(catchThrowable(() -> read(fid(1, 7))))).isEqualTo(ErrorCode.DELETED);
+    }
+
+    @Test
+    void badWritesAreRefused() throws Exception {
+        byte[] data = bytes(1, 1000);
+        assertThat(codeOf(catchThrowable(() -> write(async, fid(1, 1), data, crc(data) ^ 1, 0))))
+                .isEqualTo(ErrorCode.BAD_REQUEST);
+        byte[] huge = new byte[(4 << 20) + 1];
+        assertThat(codeOf(catchThrowable(() -> write(async, fid(2, 1), huge, crc(huge), 0))))
+                .isEqualTo(ErrorCode.NEEDLE_TOO_LARGE);
+        assertThat(codeOf(catchThrowable(() -> read(fid(1, 1))))).isEqualTo(ErrorCode.NOT_FOUND);
+        write(async, fid(3, 1), data, crc(data), 0);
+        assertThat(read(fid(3, 1))).isEqualTo(data);
+    }
+
+    /** A second store catches up from the first through CatchUp and replica writes. */
+    @Test
+    void aReplicaCatchesUpOverTheWire() throws Exception {
+        for (int i = 1; i <= 50; i++) {
+            byte[] data = bytes(i, i * 100);
+            write(async, fid(i, i), data, crc(data), 0);
+        }
+        blocking.deleteNeedle(DeleteNeedleRequest.newBuilder().setFid(fid(10, 10)).build());
+        try (StoreServer other = StoreServer.start(dir.resolve("b"), VolumeConfig.defaults(),
+                new InetSocketAddress("127.0.0.1", 0))) {
+            ManagedChannel otherChannel = NettyChannelBuilder.forAddress("127.0.0.1", other.port()).usePlaintext().build();
+            try {
+                StoreGrpc.StoreBlockingStub b = StoreGrpc.newBlockingStub(otherChannel)
+                        .withDeadlineAfter(30, TimeUnit.SECONDS);
+                StoreGrpc.StoreStub bAsync = StoreGrpc.newStub(otherChannel).withDeadlineAfter(30, TimeUnit.SECONDS);
+                b.createVolume(CreateVolumeRequest.newBuilder().setVolumeId(1).setSalt(5).build());
+                Iterator<CatchUpRecord> records = blocking.catchUp(
+                        CatchUpRequest.newBuilder().setVolumeId(1).setAfterSequence(0).build());
+                int n = 0;
+                while (records.hasNext()) {
+                    CatchUpRecord r = records.next();
+                    if (r.getTombstone()) {
+                        b.deleteNeedle(DeleteNeedleRequest.newBuilder()
+                                .setFid(fid(r.getNeedleId(), r.getCookie())).setSequence(r.getSequence()).build());
+                    } else {
+                        write(bAsync, fid(r.getNeedleId(), r.getCookie()), r.getData().toByteArray(), r.getCrc32C(),
+                                r.getSequence());
+                    }
+                    n++;
+                }
+                assertThat(n).isEqualTo(51);
+                Iterator<ReadNeedleResponse> it = b.readNeedle(ReadNeedleRequest.newBuilder().setFid(fid(20, 20)).build());
+                assertThat(it.next().getHeader().getLength()).isEqualTo(2000);
+                assertThat(other.volumes().get(1).stats().lastSequence()).isEqualTo(51);
+                assertThat(codeOf(catchThrowable(() -> b.readNeedle(ReadNeedleRequest.newBuilder()
+                        .setFid(fid(10, 10)).build()).next()))).isEqualTo(ErrorCode.DELETED);
+            } finally {
+                otherChannel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+}
