@@ -197,17 +197,29 @@ class CrashRecoveryTest {
         }
     }
 
-    /** The damaged record is in the middle: a damaged last record would be cut as a torn tail. */
-    @Test
-    void aDamagedNeedleCanStillBeDeleted() throws Exception {
+    /**
+     * Writes needles 1, 2 and 3 of 100 bytes (and, with {@code andDeleted}, needle 4, deleted), then
+     * flips a byte of needle 2's record. The damaged record is in the middle: a damaged last record
+     * would be cut as a torn tail.
+     */
+    private void writeThreeAndDamageTheSecond(int byteInRecord, boolean andDeleted) throws Exception {
         long second;
         try (Volume v = Volume.create(dir, 1, 42, config(false))) {
             v.append(1, 1, bytes(1, 100));
             second = v.stats().sizeBytes();
             v.append(2, 2, bytes(2, 100));
             v.append(3, 3, bytes(3, 100));
+            if (andDeleted) {
+                v.append(4, 4, bytes(4, 100));
+                v.delete(4, 4);
+            }
         }
-        flip(dir.resolve("1.dat"), second + 9);
+        flip(dir.resolve("1.dat"), second + byteInRecord);
+    }
+
+    @Test
+    void aDamagedNeedleCanStillBeDeleted() throws Exception {
+        writeThreeAndDamageTheSecond(9, false);
         try (Volume v = Volume.open(dir, 1, config(false))) {
             assertCode(VolumeErrorCode.CORRUPT, () -> v.read(2, 2));
             v.delete(2, 2);
@@ -219,16 +231,7 @@ class CrashRecoveryTest {
     /** Compaction keeps a needle whose newest record has a damaged header, so scrub still reports it. */
     @Test
     void compactionKeepsDamagedNeedlesForRepair() throws Exception {
-        long second;
-        try (Volume v = Volume.create(dir, 1, 42, config(false))) {
-            v.append(1, 1, bytes(1, 100));
-            second = v.stats().sizeBytes();
-            v.append(2, 2, bytes(2, 100));
-            v.append(3, 3, bytes(3, 100));
-            v.append(4, 4, bytes(4, 100));
-            v.delete(4, 4);
-        }
-        flip(dir.resolve("1.dat"), second + 14);
+        writeThreeAndDamageTheSecond(14, true);
         try (Volume v = Volume.open(dir, 1, config(false))) {
             assertThat(v.scrub()).containsExactly(2L);
             v.compact();
