@@ -91,6 +91,15 @@ public final class MetaDb implements AutoCloseable {
         }
     }
 
+    /** Writes a consistent copy of the database into {@code dir}, which must not exist. */
+    public void checkpoint(Path dir) throws MetaException {
+        try (org.rocksdb.Checkpoint checkpoint = org.rocksdb.Checkpoint.create(db)) {
+            checkpoint.createCheckpoint(dir.toString());
+        } catch (RocksDBException e) {
+            throw new MetaException(ErrorCode.IO_ERROR, "checkpoint of the meta database: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public void close() {
         for (ColumnFamilyHandle h : handles) {
