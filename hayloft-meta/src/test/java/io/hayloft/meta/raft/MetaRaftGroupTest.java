@@ -117,6 +117,45 @@ class MetaRaftGroupTest {
         return -1;
     }
 
+    /** Many concurrent callers share Raft entries, and every caller gets its own result. */
+    @Test
+    void concurrentProposalsAreBatched() throws Exception {
+        startGroup();
+        send(MetaCommand.newBuilder().setTimeMs(1).setCreateBucket(CreateBucketRequest.newBuilder().setBucket("bucket1"))
+                .build());
+        java.util.concurrent.atomic.AtomicInteger entries = new java.util.concurrent.atomic.AtomicInteger();
+        ProposalBatcher batcher = new ProposalBatcher(m -> {
+            entries.incrementAndGet();
+            return client.async().send(m);
+        }, 500, 4);
+        int callers = 64;
+        int perCaller = 40;
+        List<java.util.concurrent.CompletableFuture<io.hayloft.proto.v1.MetaResult>> results = new ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+            for (int c = 0; c < callers; c++) {
+                int caller = c;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < perCaller; i++) {
+                        var f = batcher.submit(put("c" + caller + "-" + i, caller * 1000L + i));
+                        synchronized (results) {
+                            results.add(f);
+                        }
+                        f.join();
+                    }
+                }));
+            }
+            for (var f : done) {
+                f.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        }
+        assertThat(results).hasSize(callers * perCaller);
+        assertThat(results).allSatisfy(f -> assertThat(f.join().hasPutObject()).isTrue());
+        assertThat(entries.get()).as("log entries for %d puts", callers * perCaller).isLessThan(callers * perCaller / 4);
+        assertThat(get("bucket1", "c63-39").getObject().getObject().getChunks(0).getFid().getNeedleId())
+                .isEqualTo(63039);
+    }
+
     @Test
     void namesSurviveLeaderLossAndRestart() throws Exception {
         startGroup();
