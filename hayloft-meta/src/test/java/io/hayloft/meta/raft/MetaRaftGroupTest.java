@@ -15,25 +15,13 @@ import io.hayloft.proto.v1.MetaQueryResult;
 import io.hayloft.proto.v1.ObjectInfo;
 import io.hayloft.proto.v1.PutObjectRequest;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
-import org.apache.ratis.protocol.RaftGroup;
-import org.apache.ratis.protocol.RaftGroupId;
-import org.apache.ratis.protocol.RaftPeer;
-import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.server.RaftServerConfigKeys;
-import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
-import org.apache.ratis.util.TimeDuration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,49 +31,18 @@ class MetaRaftGroupTest {
     @TempDir
     Path dir;
 
-    private final List<RaftPeer> peers = new ArrayList<>();
-    private final RaftServer[] servers = new RaftServer[3];
-    private RaftGroup group;
+    private MetaGroup group;
     private RaftClient client;
 
-    private RaftServer startPeer(int i, RaftStorage.StartupOption option) throws IOException {
-        RaftProperties props = new RaftProperties();
-        GrpcConfigKeys.Server.setPort(props, Integer.parseInt(peers.get(i).getAddress().split(":")[1]));
-        RaftServerConfigKeys.setStorageDir(props, List.of(dir.resolve("peer" + i).toFile()));
-        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);
-        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, 20);
-        RaftServerConfigKeys.Rpc.setTimeoutMin(props, TimeDuration.valueOf(300, java.util.concurrent.TimeUnit.MILLISECONDS));
-        RaftServerConfigKeys.Rpc.setTimeoutMax(props, TimeDuration.valueOf(600, java.util.concurrent.TimeUnit.MILLISECONDS));
-        RaftServer server = RaftServer.newBuilder().setServerId(peers.get(i).getId()).setGroup(group)
-                .setProperties(props).setStateMachine(new MetaStateMachine()).setOption(option).build();
-        server.start();
-        return server;
-    }
-
     private void startGroup() throws IOException {
-        for (int i = 0; i < 3; i++) {
-            int port;
-            try (ServerSocket s = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-                port = s.getLocalPort();
-            }
-            peers.add(RaftPeer.newBuilder().setId("meta" + i).setAddress("127.0.0.1:" + port).build());
-        }
-        group = RaftGroup.valueOf(RaftGroupId.valueOf(UUID.nameUUIDFromBytes(dir.toString().getBytes())), peers);
-        for (int i = 0; i < 3; i++) {
-            servers[i] = startPeer(i, RaftStorage.StartupOption.FORMAT);
-        }
-        client = RaftClient.newBuilder().setProperties(new RaftProperties()).setRaftGroup(group).build();
+        group = MetaGroup.start(dir, 3, 20);
+        client = group.client();
     }
 
     @AfterEach
     void stop() throws IOException {
-        if (client != null) {
-            client.close();
-        }
-        for (RaftServer s : servers) {
-            if (s != null) {
-                s.close();
-            }
+        if (group != null) {
+            group.close();
         }
     }
 
@@ -106,15 +63,6 @@ class MetaRaftGroupTest {
         return MetaCommand.newBuilder().setTimeMs(needle).setPutObject(PutObjectRequest.newBuilder().setObject(
                 ObjectInfo.newBuilder().setBucket("bucket1").setKey(key).setSize(1).addChunks(Chunk.newBuilder()
                         .setFid(Fid.newBuilder().setVolumeId(1).setNeedleId(needle).setCookie(1)).setLength(1)))).build();
-    }
-
-    private int leaderIndex() throws IOException {
-        for (int i = 0; i < 3; i++) {
-            if (servers[i] != null && servers[i].getDivision(group.getGroupId()).getInfo().isLeader()) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     /** Many concurrent callers share Raft entries, and every caller gets its own result. */
@@ -169,25 +117,23 @@ class MetaRaftGroupTest {
         assertThat(get("bucket1", "k7").getObject().getObject().getChunks(0).getFid().getNeedleId()).isEqualTo(1007);
         assertThat(get("bucket1", "nope").getError().getCode()).isEqualTo(ErrorCode.NO_SUCH_KEY);
 
-        int leader = leaderIndex();
+        int leader = group.leaderIndex();
         assertThat(leader).isNotNegative();
-        try (var files = java.nio.file.Files.walk(dir.resolve("peer" + leader))) {
+        try (var files = java.nio.file.Files.walk(group.peerDirectory(leader))) {
             assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("snapshot.")))
                     .as("snapshots (packed RocksDB checkpoints) were taken").isNotEmpty();
         }
-        servers[leader].close();
-        servers[leader] = null;
+        group.stopPeer(leader);
         send(put("after-failover", 77));
         assertThat(get("bucket1", "k59").getObject().getObject().getChunks(0).getFid().getNeedleId()).isEqualTo(1059);
 
         // The old leader comes back, with snapshots taken meanwhile, and catches up.
-        servers[leader] = startPeer(leader, RaftStorage.StartupOption.RECOVER);
+        group.restartPeer(leader);
         for (int i = 0; i < 30; i++) {
             send(put("late" + i, 5000 + i));
         }
         int other = (leader + 1) % 3;
-        servers[other].close();
-        servers[other] = null;
+        group.stopPeer(other);
         assertThat(get("bucket1", "late29").getObject().getObject().getChunks(0).getFid().getNeedleId()).isEqualTo(5029);
         assertThat(get("bucket1", "after-failover").getObject().getObject().getChunks(0).getFid().getNeedleId())
                 .isEqualTo(77);
