@@ -30,13 +30,19 @@ public final class StoreServer implements AutoCloseable {
     /** Opens the data directory and serves it on {@code address} (port 0 picks a free one). */
     public static StoreServer start(Path dataDir, VolumeConfig config, InetSocketAddress address)
             throws VolumeException, IOException {
+        return start(dataDir, config, address, StoreService.BYTES_IN_FLIGHT_MAX_DEFAULT);
+    }
+
+    /** As {@link #start(Path, VolumeConfig, InetSocketAddress)}, with a bound on the bytes of writes being received. */
+    public static StoreServer start(Path dataDir, VolumeConfig config, InetSocketAddress address, long bytesInFlightMax)
+            throws VolumeException, IOException {
         VolumeSet volumes = VolumeSet.open(dataDir, config);
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
         try {
             Server server = NettyServerBuilder.forAddress(address)
                     .executor(executor)
                     .maxInboundMessageSize(StoreService.PIECE_BYTES + (64 << 10))
-                    .addService(new StoreService(volumes))
+                    .addService(new StoreService(volumes, bytesInFlightMax))
                     .build()
                     .start();
             return new StoreServer(volumes, server, executor);

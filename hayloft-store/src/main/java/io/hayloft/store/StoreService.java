@@ -28,6 +28,7 @@ import io.hayloft.volume.VolumeSet;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32C;
 
 /**
@@ -35,8 +36,9 @@ import java.util.zip.CRC32C;
  * volume management on this node.
  *
  * <p>Implementation notes. A needle arriving in pieces is gathered in one buffer of its announced
- * length (at most the volume's needle size limit, so memory per call is bounded), checked
- * against the client's CRC32C, then appended. Reads stream from the volume in pieces of at most
+ * length (at most the volume's needle size limit), checked against the client's CRC32C, then
+ * appended; the bytes being gathered over all calls are bounded, and a write past the bound is
+ * refused at its header. Reads stream from the volume in pieces of at most
  * 1 MiB, each already checked. Forwarding to secondaries is the primary's job and is not done
  * here yet: a write with a sequence number is a replica write.
  */
@@ -44,10 +46,23 @@ public final class StoreService extends StoreGrpc.StoreImplBase {
     static final int PIECE_BYTES = 1 << 20;
     private static final long CATCH_UP_BATCH_BYTES = 8 << 20;
 
-    private final VolumeSet volumes;
+    /** Default bound on the bytes of needles being received at once, over all calls. */
+    public static final long BYTES_IN_FLIGHT_MAX_DEFAULT = 256L << 20;
 
-    public StoreService(VolumeSet volumes) {
+    private final VolumeSet volumes;
+    private final long bytesInFlightMax;
+    private final AtomicLong bytesInFlight = new AtomicLong();
+
+    /**
+     * @param bytesInFlightMax bound on the bytes of needles being received at once; a write that
+     *     would pass it is refused with UNAVAILABLE, to be retried
+     */
+    public StoreService(VolumeSet volumes, long bytesInFlightMax) {
+        if (bytesInFlightMax < 1) {
+            throw new IllegalArgumentException("bytesInFlightMax must be positive");
+        }
         this.volumes = volumes;
+        this.bytesInFlightMax = bytesInFlightMax;
     }
 
     @Override
@@ -58,6 +73,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase {
             private byte[] data;
             private int received;
             private boolean failed;
+            private long reserved;
 
             @Override
             public void onNext(WriteNeedleRequest request) {
@@ -72,6 +88,8 @@ public final class StoreService extends StoreGrpc.StoreImplBase {
                     }
                 } catch (VolumeException e) {
                     fail(StoreErrors.toStatus(e));
+                } catch (io.grpc.StatusRuntimeException e) {
+                    fail(e);
                 } catch (RuntimeException e) {
                     fail(WireErrors.toStatus(ErrorCode.BAD_REQUEST, e.getMessage()));
                 }
@@ -88,6 +106,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase {
                     throw new VolumeException(io.hayloft.volume.VolumeErrorCode.NEEDLE_TOO_LARGE,
                             "needle of " + header.getLength() + " bytes is over the limit of " + max);
                 }
+                reserve(header.getLength());
                 data = new byte[(int) header.getLength()];
             }
 
@@ -103,9 +122,25 @@ public final class StoreService extends StoreGrpc.StoreImplBase {
                 received += piece.size();
             }
 
+            private void reserve(long bytes) {
+                if (bytesInFlight.addAndGet(bytes) > bytesInFlightMax && bytes > 0) {
+                    bytesInFlight.addAndGet(-bytes);
+                    throw WireErrors.toStatus(ErrorCode.UNAVAILABLE, "the store is receiving "
+                            + bytesInFlightMax + " bytes of writes already; retry");
+                }
+                reserved = bytes;
+            }
+
+            private void release() {
+                bytesInFlight.addAndGet(-reserved);
+                reserved = 0;
+                data = null;
+            }
+
             @Override
             public void onError(Throwable t) {
                 failed = true;
+                release();
             }
 
             @Override
@@ -134,6 +169,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase {
                                 header.getSequence(), ByteBuffer.wrap(data)));
                         sequence = header.getSequence();
                     }
+                    release();
                     out.onNext(WriteNeedleResponse.newBuilder().setSequence(sequence).build());
                     out.onCompleted();
                 } catch (VolumeException e) {
@@ -143,7 +179,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase {
 
             private void fail(RuntimeException status) {
                 failed = true;
-                data = null;
+                release();
                 out.onError(status);
             }
         };

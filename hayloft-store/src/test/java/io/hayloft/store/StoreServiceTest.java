@@ -108,7 +108,20 @@ class StoreServiceTest {
     }
 
     byte[] read(Fid fid) {
-        Iterator<ReadNeedleResponse> it = blocking.readNeedle(ReadNeedleRequest.newBuilder().setFid(fid).build());
+        return read(blocking, fid);
+    }
+
+    byte[] read(StoreServer server, Fid fid) throws InterruptedException {
+        ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+        try {
+            return read(StoreGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS), fid);
+        } finally {
+            ch.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+        }
+    }
+
+    static byte[] read(StoreGrpc.StoreBlockingStub stub, Fid fid) {
+        Iterator<ReadNeedleResponse> it = stub.readNeedle(ReadNeedleRequest.newBuilder().setFid(fid).build());
         ReadNeedleResponse header = it.next();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         while (it.hasNext()) {
@@ -150,6 +163,55 @@ class StoreServiceTest {
         assertThat(codeOf(catchThrowable(() -> read(fid(1, 1))))).isEqualTo(ErrorCode.NOT_FOUND);
         write(async, fid(3, 1), data, crc(data), 0);
         assertThat(read(fid(3, 1))).isEqualTo(data);
+    }
+
+    /** Bytes of writes being received are bounded: a write past the bound is refused, to be retried. */
+    @Test
+    void bytesInFlightAreBounded() throws Exception {
+        try (StoreServer small = StoreServer.start(dir.resolve("small"), VolumeConfig.defaults(),
+                new InetSocketAddress("127.0.0.1", 0), 1 << 20)) {
+            ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", small.port()).usePlaintext().build();
+            try {
+                StoreGrpc.StoreStub stub = StoreGrpc.newStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
+                StoreGrpc.newBlockingStub(ch).createVolume(CreateVolumeRequest.newBuilder().setVolumeId(1).build());
+                byte[] data = bytes(1, 800_000);
+                CompletableFuture<WriteNeedleResponse> first = new CompletableFuture<>();
+                StreamObserver<WriteNeedleRequest> open = stub.writeNeedle(new StreamObserver<>() {
+                    @Override
+                    public void onNext(WriteNeedleResponse r) {
+                        first.complete(r);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        first.completeExceptionally(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {}
+                });
+                open.onNext(WriteNeedleRequest.newBuilder().setHeader(WriteHeader.newBuilder().setFid(fid(1, 1))
+                        .setLength(data.length).setCrc32C(crc(data))).build());
+                // The first write holds 800,000 of the 1 MiB while it is open: a second one does not fit.
+                // (A probe that got in before the first header was read succeeds; each uses its own id.)
+                java.util.concurrent.atomic.AtomicInteger probe = new java.util.concurrent.atomic.AtomicInteger(100);
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() ->
+                        codeOfWrite(stub, fid(probe.incrementAndGet(), 2), data) == ErrorCode.UNAVAILABLE);
+                assertThat(codeOf(catchThrowable(() -> read(small, fid(probe.get(), 2)))))
+                        .isEqualTo(ErrorCode.NOT_FOUND);
+                open.onNext(WriteNeedleRequest.newBuilder().setData(ByteString.copyFrom(data)).build());
+                open.onCompleted();
+                assertThat(first.get(30, TimeUnit.SECONDS).getSequence()).isPositive();
+                assertThat(write(stub, fid(2, 2), data, crc(data), 0)).isPositive();
+            } finally {
+                ch.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private ErrorCode codeOfWrite(StoreGrpc.StoreStub stub, Fid fid, byte[] data) {
+        Throwable t = catchThrowable(() -> write(stub, fid, data, crc(data), 0));
+        return t == null ? null : codeOf(t);
     }
 
     /** A second store catches up from the first through CatchUp and replica writes. */

@@ -3,7 +3,6 @@ package io.hayloft.volume;
 import io.hayloft.volume.format.IndexFileFormat;
 import io.hayloft.volume.format.IndexValue;
 import io.hayloft.volume.format.NeedleFormat;
-import io.hayloft.volume.format.NeedleFormat.NeedleFooter;
 import io.hayloft.volume.format.NeedleFormat.NeedleHeader;
 import io.hayloft.volume.format.Superblock;
 import io.hayloft.volume.io.VolumeFile;
@@ -26,14 +25,16 @@ import java.util.zip.CRC32C;
  *
  * <p>Implementation notes.
  * <ul>
- *   <li>Writes: one writer at a time ({@code writeLock}) appends a record with positional writes,
- *       then its index entry. It then waits for durability in a group commit: the first waiter to
- *       take {@code syncLock} fsyncs everything written so far and publishes those records to the
- *       index, so one fsync covers every append that was written while the previous one ran. An
- *       append returns only after its record is fsynced (unless {@link VolumeConfig#fsync()} is
- *       off). A failed fsync fails the volume for writes until it is reopened, because after a
- *       failed fsync the kernel may have dropped the dirty pages.
- *   <li>Reads: one index lookup under a read lock, then one positional read of the whole record,
+ *   <li>Writes: one writer at a time ({@code writeLock}) appends records with positional writes,
+ *       then their index entries. Small records (up to 256 KiB) are queued and written in batches
+ *       by {@link GroupCommit}; large and streamed ones are written directly, piece by piece. Then
+ *       {@link #awaitDurable} fsyncs everything written so far and publishes those records to the
+ *       index, so one fsync covers every append written while the previous one ran. An append
+ *       returns only after its record is fsynced (unless {@link VolumeConfig#fsync()} is off). A
+ *       failed fsync fails the volume for writes until it is reopened, because after a failed
+ *       fsync the kernel may have dropped the dirty pages.
+ *   <li>Reads: one index lookup (optimistic, without a lock when no publish is under way), then
+ *       one positional read of the whole record,
  *       which is checked (magic, ids, record CRC, cookie, data CRC, padding) before any byte is
  *       returned. Large needles stream through {@link #openStream} in bounded pieces.
  *   <li>Failed appends are cut back off the files while the writer still holds the lock, so a

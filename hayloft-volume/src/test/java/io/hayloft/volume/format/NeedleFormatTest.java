@@ -96,6 +96,12 @@ class NeedleFormatTest {
                 assertThat(f.sequence()).isEqualTo(seq);
                 assertThat(f.dataCrc()).isEqualTo(NeedleFormat.dataCrc(ByteBuffer.wrap(data)));
                 assertThat(NeedleFormat.checkFooter(rec, 0, NeedleFormat.HEADER_BYTES + length, salt ^ 1)).isNull();
+                byte[] saltBytes = ByteBuffer.allocate(8).putLong(salt).array();
+                assertThat(NeedleFormat.recordCrc(saltBytes, rec.array(), 0, NeedleFormat.HEADER_BYTES + length))
+                        .as("the array form of the record CRC").isEqualTo(rec.getInt(NeedleFormat.HEADER_BYTES + length + 12));
+                ByteBuffer patched = NeedleFormat.encode(salt, 0, cookie, id, ByteBuffer.wrap(data), 0);
+                NeedleFormat.patchSequence(patched, salt, seq);
+                assertThat(patched).as("a record whose sequence was patched in").isEqualTo(rec);
                 assertThat(rec.slice(NeedleFormat.OFF_DATA, length)).isEqualTo(ByteBuffer.wrap(data));
             }
         } catch (AssertionError e) {
