@@ -8,6 +8,7 @@ import io.hayloft.proto.v1.MetaBatchResult;
 import io.hayloft.proto.v1.MetaCommand;
 import io.hayloft.proto.v1.MetaResult;
 import io.hayloft.proto.v1.PutObjectResponse;
+import io.hayloft.proto.v1.VolumeState;
 import java.util.HashSet;
 
 /**
@@ -69,7 +70,9 @@ public final class MetaApplier {
                     volumes.setStoreState(c.getSetStoreState().getStoreId(), c.getSetStoreState().getState());
                     r.setOk(true);
                 }
-                case CREATE_VOLUME -> r.setVolume(volumes.createVolume(c.getCreateVolume().getReplicationFactor()));
+                case CREATE_VOLUME -> r.setVolume(volumes.createVolume(c.getCreateVolume().getReplicationFactor(),
+                        c.getCreateVolume().getState() == VolumeState.VOLUME_STATE_UNSPECIFIED
+                                ? VolumeState.VOLUME_WRITABLE : c.getCreateVolume().getState()));
                 case ASSIGN -> r.setAssign(volumes.assign(c.getAssign().getRequest().getCount(),
                         new HashSet<>(c.getAssign().getRequest().getExcludeVolumeIdsList()), c.getAssign().getLeaseMs()));
                 case SET_VOLUME_STATE -> {

@@ -72,6 +72,14 @@ public final class VolumeTable {
      * The first store chosen is the primary.
      */
     public VolumeInfo createVolume(int replicationFactor) throws MetaException {
+        return createVolume(replicationFactor, VolumeState.VOLUME_WRITABLE);
+    }
+
+    /** As {@link #createVolume(int)}, starting in the given state. */
+    public VolumeInfo createVolume(int replicationFactor, VolumeState state) throws MetaException {
+        if (state != VolumeState.VOLUME_WRITABLE && state != VolumeState.VOLUME_READONLY) {
+            throw new MetaException(ErrorCode.BAD_REQUEST, "a volume starts writable or read-only, not " + state);
+        }
         if (replicationFactor < 1 || replicationFactor > 5) {
             throw new MetaException(ErrorCode.BAD_REQUEST, "replication factor must be 1 to 5");
         }
@@ -96,7 +104,7 @@ public final class VolumeTable {
                     + candidates.size());
         }
         int id = (int) nextCounter(NEXT_VOLUME_ID, 1);
-        VolumeInfo.Builder v = VolumeInfo.newBuilder().setVolumeId(id).setState(VolumeState.VOLUME_WRITABLE)
+        VolumeInfo.Builder v = VolumeInfo.newBuilder().setVolumeId(id).setState(state)
                 .setReplicationFactor(replicationFactor);
         for (StoreInfo s : chosen) {
             v.addReplicas(StoreInfo.newBuilder().setStoreId(s.getStoreId()));
