@@ -127,6 +127,29 @@ public final class MetaStateMachine extends BaseStateMachine {
         }
     }
 
+    /** A read of this peer's state, which may lag the leader's. */
+    @FunctionalInterface
+    public interface StateRead<T> {
+        T read(MetaApplier state) throws MetaException;
+    }
+
+    /**
+     * Reads this peer's applied state directly, without Raft: for the leader's own bookkeeping
+     * (liveness) and for reads that may be stale (volume lookups).
+     */
+    public <T> T read(StateRead<T> read) throws MetaException {
+        stateLock.readLock().lock();
+        try {
+            MetaApplier s = state;
+            if (s == null) {
+                throw new MetaException(io.hayloft.proto.v1.ErrorCode.UNAVAILABLE, "meta state is not loaded");
+            }
+            return read.read(s);
+        } finally {
+            stateLock.readLock().unlock();
+        }
+    }
+
     @Override
     public long takeSnapshot() throws IOException {
         stateLock.readLock().lock();
@@ -189,6 +212,7 @@ public final class MetaStateMachine extends BaseStateMachine {
     }
 
     private void closeDb() {
+        state = null;
         if (db != null) {
             db.close();
             db = null;

@@ -74,7 +74,8 @@ public final class MetaApplier {
                         c.getCreateVolume().getState() == VolumeState.VOLUME_STATE_UNSPECIFIED
                                 ? VolumeState.VOLUME_WRITABLE : c.getCreateVolume().getState()));
                 case ASSIGN -> r.setAssign(volumes.assign(c.getAssign().getRequest().getCount(),
-                        new HashSet<>(c.getAssign().getRequest().getExcludeVolumeIdsList()), c.getAssign().getLeaseMs()));
+                        new HashSet<>(c.getAssign().getRequest().getExcludeVolumeIdsList()), c.getAssign().getLeaseMs(),
+                        c.getAssign().getPreferredVolumeIdsList()));
                 case SET_VOLUME_STATE -> {
                     volumes.setVolumeState(c.getSetVolumeState().getVolumeId(), c.getSetVolumeState().getState());
                     r.setOk(true);
@@ -82,7 +83,7 @@ public final class MetaApplier {
                 case COMMAND_NOT_SET -> throw new MetaException(io.hayloft.proto.v1.ErrorCode.BAD_REQUEST, "empty command");
             }
         } catch (MetaException e) {
-            r.setError(Error.newBuilder().setCode(e.code()).setMessage(e.getMessage()));
+            r.setError(Error.newBuilder().setCode(e.code()).setMessage(e.detail()));
         }
         return r.build();
     }

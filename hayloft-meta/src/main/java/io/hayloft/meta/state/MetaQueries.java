@@ -37,7 +37,7 @@ public final class MetaQueries {
                 case QUERY_NOT_SET -> throw new MetaException(ErrorCode.BAD_REQUEST, "empty query");
             }
         } catch (MetaException e) {
-            r.setError(Error.newBuilder().setCode(e.code()).setMessage(e.getMessage()));
+            r.setError(Error.newBuilder().setCode(e.code()).setMessage(e.detail()));
         }
         return r.build();
     }

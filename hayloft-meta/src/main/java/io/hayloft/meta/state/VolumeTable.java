@@ -98,7 +98,21 @@ public final class VolumeTable {
         candidates.sort(Comparator.<StoreInfo>comparingInt(s -> load.getOrDefault(s.getStoreId(), 0))
                 .thenComparing(Comparator.comparingLong(StoreInfo::getFreeBytes).reversed())
                 .thenComparing(StoreInfo::getStoreId));
-        List<StoreInfo> chosen = pick(candidates, replicationFactor);
+        List<StoreInfo> chosen = new ArrayList<>(pick(candidates, replicationFactor));
+        // The primary takes the writes' forwarding work: give it to the chosen store that is
+        // primary of the fewest volumes.
+        Map<String, Integer> primaries = new HashMap<>();
+        for (VolumeInfo v : volumes()) {
+            if (v.getReplicasCount() > 0) {
+                primaries.merge(v.getReplicas(0).getStoreId(), 1, Integer::sum);
+            }
+        }
+        StoreInfo primary = chosen.stream().min(Comparator.<StoreInfo>comparingInt(
+                s -> primaries.getOrDefault(s.getStoreId(), 0)).thenComparing(StoreInfo::getStoreId)).orElse(null);
+        if (primary != null) {
+            chosen.remove(primary);
+            chosen.add(0, primary);
+        }
         if (chosen.size() < replicationFactor) {
             throw new MetaException(ErrorCode.UNAVAILABLE, "need " + replicationFactor + " live stores, have "
                     + candidates.size());
@@ -136,6 +150,12 @@ public final class VolumeTable {
      * excluded ones; NO_WRITABLE_VOLUME when there is none (the leader then creates volumes).
      */
     public AssignResponse assign(int count, Set<Integer> excluded, int leaseMs) throws MetaException {
+        return assign(count, excluded, leaseMs, List.of());
+    }
+
+    /** As {@link #assign(int, Set, int)}, taking the first suitable volume of {@code preferred} when there is one. */
+    public AssignResponse assign(int count, Set<Integer> excluded, int leaseMs, List<Integer> preferred)
+            throws MetaException {
         if (count < 1 || count > ASSIGN_COUNT_MAX) {
             throw new MetaException(ErrorCode.BAD_REQUEST, "count must be 1 to " + ASSIGN_COUNT_MAX);
         }
@@ -144,14 +164,18 @@ public final class VolumeTable {
             stores.put(s.getStoreId(), s);
         }
         VolumeInfo best = null;
-        for (VolumeInfo v : volumes()) {
-            if (v.getState() != VolumeState.VOLUME_WRITABLE || excluded.contains(v.getVolumeId())) {
-                continue;
-            }
-            boolean allLive = v.getReplicasList().stream().allMatch(r -> stores.containsKey(r.getStoreId())
-                    && stores.get(r.getStoreId()).getState() == StoreState.STORE_LIVE);
-            if (allLive && (best == null || v.getSizeBytes() < best.getSizeBytes())) {
+        for (int id : preferred) {
+            VolumeInfo v = read(db.volumes, volumeKey(id), VolumeInfo.parser());
+            if (v != null && assignable(v, excluded, stores)) {
                 best = v;
+                break;
+            }
+        }
+        if (best == null) {
+            for (VolumeInfo v : volumes()) {
+                if (assignable(v, excluded, stores) && (best == null || v.getSizeBytes() < best.getSizeBytes())) {
+                    best = v;
+                }
             }
         }
         if (best == null) {
@@ -160,6 +184,12 @@ public final class VolumeTable {
         long first = nextCounter(NEXT_NEEDLE_ID, count);
         return AssignResponse.newBuilder().setVolume(withAddresses(best)).setFirstNeedleId(first).setCount(count)
                 .setLeaseMs(leaseMs).build();
+    }
+
+    private static boolean assignable(VolumeInfo v, Set<Integer> excluded, Map<String, StoreInfo> stores) {
+        return v.getState() == VolumeState.VOLUME_WRITABLE && !excluded.contains(v.getVolumeId())
+                && v.getReplicasList().stream().allMatch(r -> stores.containsKey(r.getStoreId())
+                        && stores.get(r.getStoreId()).getState() == StoreState.STORE_LIVE);
     }
 
     public void setVolumeState(int volumeId, VolumeState state) throws MetaException {

@@ -1,0 +1,100 @@
+package io.hayloft.meta.server;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How one meta peer runs: who it is, who its peers are, where it keeps its files, and the cluster
+ * rules the leader applies.
+ *
+ * @param peerId this peer's id, one of {@code peers}
+ * @param peers every peer of the group, this one included
+ * @param dataDir this peer's directory (Raft log, snapshots, working database)
+ * @param snapshotEveryEntries a snapshot is taken after this many log entries
+ * @param heartbeatInterval how often stores heartbeat
+ * @param deadTimeout a store silent for this long is dead
+ * @param replicationFactor replicas of each new volume
+ * @param assignLease how long an assigned block of needle ids may be used
+ */
+public record MetaConfig(String peerId, List<Peer> peers, Path dataDir, int snapshotEveryEntries,
+        Duration heartbeatInterval, Duration deadTimeout, int replicationFactor, Duration assignLease) {
+
+    public static final Duration HEARTBEAT_INTERVAL_DEFAULT = Duration.ofSeconds(1);
+    public static final Duration DEAD_TIMEOUT_DEFAULT = Duration.ofSeconds(10);
+    public static final Duration ASSIGN_LEASE_DEFAULT = Duration.ofMinutes(10);
+    public static final int SNAPSHOT_EVERY_ENTRIES_DEFAULT = 100_000;
+
+    /**
+     * A peer of the group.
+     *
+     * @param id its id
+     * @param raftAddress host:port of its Raft transport
+     * @param apiAddress host:port of its Meta gRPC service, the address callers are sent to
+     */
+    public record Peer(String id, String raftAddress, String apiAddress) {
+        public Peer {
+            Objects.requireNonNull(id, "id");
+            Objects.requireNonNull(raftAddress, "raftAddress");
+            Objects.requireNonNull(apiAddress, "apiAddress");
+        }
+    }
+
+    public MetaConfig {
+        Objects.requireNonNull(peerId, "peerId");
+        Objects.requireNonNull(dataDir, "dataDir");
+        peers = List.copyOf(peers);
+        if (peers.size() != 1 && peers.size() != 3 && peers.size() != 5) {
+            throw new IllegalArgumentException("a meta group has 1, 3 or 5 peers, not " + peers.size());
+        }
+        if (peers.stream().noneMatch(p -> p.id().equals(peerId))) {
+            throw new IllegalArgumentException("peer " + peerId + " is not one of the group's peers");
+        }
+        if (peers.stream().map(Peer::id).distinct().count() != peers.size()) {
+            throw new IllegalArgumentException("peer ids must be distinct");
+        }
+        if (snapshotEveryEntries < 1) {
+            throw new IllegalArgumentException("snapshotEveryEntries must be positive");
+        }
+        positive(heartbeatInterval, "heartbeatInterval");
+        positive(deadTimeout, "deadTimeout");
+        positive(assignLease, "assignLease");
+        if (deadTimeout.compareTo(heartbeatInterval.multipliedBy(2)) < 0) {
+            throw new IllegalArgumentException("deadTimeout must be at least two heartbeat intervals");
+        }
+        if (replicationFactor < 1 || replicationFactor > 5) {
+            throw new IllegalArgumentException("replicationFactor must be 1 to 5");
+        }
+    }
+
+    private static void positive(Duration d, String name) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive");
+        }
+    }
+
+    /** The defaults for everything but who and where. */
+    public static MetaConfig of(String peerId, List<Peer> peers, Path dataDir) {
+        return new MetaConfig(peerId, peers, dataDir, SNAPSHOT_EVERY_ENTRIES_DEFAULT, HEARTBEAT_INTERVAL_DEFAULT,
+                DEAD_TIMEOUT_DEFAULT, 3, ASSIGN_LEASE_DEFAULT);
+    }
+
+    public MetaConfig withSnapshotEveryEntries(int n) {
+        return new MetaConfig(peerId, peers, dataDir, n, heartbeatInterval, deadTimeout, replicationFactor, assignLease);
+    }
+
+    public MetaConfig withLiveness(Duration heartbeat, Duration dead) {
+        return new MetaConfig(peerId, peers, dataDir, snapshotEveryEntries, heartbeat, dead, replicationFactor,
+                assignLease);
+    }
+
+    public MetaConfig withReplicationFactor(int rf) {
+        return new MetaConfig(peerId, peers, dataDir, snapshotEveryEntries, heartbeatInterval, deadTimeout, rf,
+                assignLease);
+    }
+
+    public Peer self() {
+        return peers.stream().filter(p -> p.id().equals(peerId)).findFirst().orElseThrow();
+    }
+}

@@ -1,0 +1,314 @@
+package io.hayloft.meta.server;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.hayloft.meta.MetaException;
+import io.hayloft.meta.raft.MetaStateMachine;
+import io.hayloft.meta.raft.ProposalBatcher;
+import io.hayloft.proto.v1.ErrorCode;
+import io.hayloft.proto.v1.MetaCommand;
+import io.hayloft.proto.v1.MetaQuery;
+import io.hayloft.proto.v1.MetaQueryResult;
+import io.hayloft.proto.v1.MetaResult;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One meta peer: a member of the meta Raft group, and the {@code Meta} gRPC service that callers
+ * (stores, gateways, clients) talk to.
+ *
+ * <p>Implementation notes. The gRPC service hands commands to the local Raft server directly
+ * (no Raft client hop), through a {@link ProposalBatcher} that packs many callers' commands into
+ * one log entry. Name reads are linearizable: they go through Ratis's read index, with the
+ * leader lease so that a leader sure of its lease answers without a round of heartbeats. Volume
+ * lookups and the cluster status are read from this peer's own state, on any peer. The leader
+ * also keeps the stores' liveness in memory ({@link Liveness}) and creates volumes when
+ * assignments run out ({@link VolumeGrowth}); both write only changes of state through Raft.
+ */
+public final class MetaNode implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(MetaNode.class);
+    /** Longest a caller waits for Raft before it is told to retry. */
+    static final long RAFT_WAIT_MS = 20_000;
+
+    private final MetaConfig config;
+    private final RaftGroup group;
+    private final MetaStateMachine stateMachine = new MetaStateMachine();
+    private final RaftServer raft;
+    private final ClientId clientId = ClientId.randomId();
+    private final AtomicLong callIds = new AtomicLong();
+    private final ProposalBatcher batcher;
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final StoreChannels storeChannels = new StoreChannels();
+    private final Liveness liveness;
+    private final VolumeGrowth growth;
+    private final Server api;
+    private final Thread leaderDuties;
+    private volatile boolean closed;
+
+    private MetaNode(MetaConfig config) throws IOException {
+        this.config = config;
+        this.group = raftGroup(config);
+        MetaConfig.Peer self = config.self();
+        RaftStorage.StartupOption option = Files.isDirectory(
+                config.dataDir().resolve(group.getGroupId().getUuid().toString()))
+                ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT;
+        raft = RaftServer.newBuilder().setServerId(RaftPeerId.valueOf(self.id())).setGroup(group)
+                .setProperties(raftProperties(config)).setStateMachine(stateMachine).setOption(option).build();
+        batcher = new ProposalBatcher(m -> submit(m, RaftClientRequest.writeRequestType()), 2_000, 4);
+        liveness = new Liveness(this, config);
+        growth = new VolumeGrowth(this, storeChannels);
+        Server server = null;
+        try {
+            raft.start();
+            server = NettyServerBuilder.forAddress(socketAddress(self.apiAddress())).executor(executor)
+                    .addService(new MetaService(this, liveness, growth)).build().start();
+        } catch (IOException | RuntimeException e) {
+            raft.close();
+            executor.shutdownNow();
+            throw e;
+        }
+        api = server;
+        leaderDuties = Thread.ofVirtual().name("meta-leader-duties-" + self.id()).start(this::leaderDuties);
+    }
+
+    /** Starts the peer: formats its directory the first time, recovers from it afterwards. */
+    public static MetaNode start(MetaConfig config) throws IOException {
+        Files.createDirectories(config.dataDir());
+        return new MetaNode(config);
+    }
+
+    /** The Raft group the configuration describes; its id follows from the peer ids. */
+    public static RaftGroup raftGroup(MetaConfig config) {
+        List<String> ids = new ArrayList<>();
+        List<RaftPeer> peers = new ArrayList<>();
+        for (MetaConfig.Peer p : config.peers()) {
+            ids.add(p.id());
+            peers.add(RaftPeer.newBuilder().setId(p.id()).setAddress(p.raftAddress()).build());
+        }
+        ids.sort(null);
+        UUID uuid = UUID.nameUUIDFromBytes(("hayloft-meta:" + String.join(",", ids)).getBytes(StandardCharsets.UTF_8));
+        return RaftGroup.valueOf(RaftGroupId.valueOf(uuid), peers);
+    }
+
+    private static RaftProperties raftProperties(MetaConfig config) {
+        RaftProperties props = new RaftProperties();
+        GrpcConfigKeys.Server.setPort(props, socketAddress(config.self().raftAddress()).getPort());
+        RaftServerConfigKeys.setStorageDir(props, List.of(config.dataDir().toFile()));
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, config.snapshotEveryEntries());
+        RaftServerConfigKeys.Rpc.setTimeoutMin(props, TimeDuration.valueOf(300, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(props, TimeDuration.valueOf(600, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Read.setOption(props, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        RaftServerConfigKeys.Read.setLeaderLeaseEnabled(props, true);
+        return props;
+    }
+
+    static InetSocketAddress socketAddress(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("not host:port: " + hostPort);
+        }
+        return new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+    }
+
+    public MetaConfig config() {
+        return config;
+    }
+
+    public String peerId() {
+        return config.peerId();
+    }
+
+    /** The port the Meta gRPC service listens on. */
+    public int apiPort() {
+        return api.getPort();
+    }
+
+    public boolean isLeader() {
+        try {
+            return !closed && info().isLeader();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private DivisionInfo info() throws IOException {
+        return raft.getDivision(group.getGroupId()).getInfo();
+    }
+
+    /** The API address of the leader as this peer knows it, or empty when it knows none. */
+    public String leaderAddress() {
+        try {
+            return apiAddressOf(info().getLeaderId());
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private String apiAddressOf(RaftPeerId id) {
+        if (id == null) {
+            return "";
+        }
+        return config.peers().stream().filter(p -> p.id().equals(id.toString())).map(MetaConfig.Peer::apiAddress)
+                .findFirst().orElse("");
+    }
+
+    long currentTerm() throws IOException {
+        return info().getCurrentTerm();
+    }
+
+    /** Throws NOT_LEADER, with the leader's address when known, unless this peer leads. */
+    void requireLeader() throws MetaException {
+        if (!isLeader()) {
+            throw notLeader(leaderAddress());
+        }
+    }
+
+    static MetaException notLeader(String leaderAddress) {
+        return MetaException.notLeader(leaderAddress);
+    }
+
+    /** Proposes a command through Raft (batched with others) and waits for its result. */
+    MetaResult propose(MetaCommand.Builder command) throws MetaException {
+        requireLeader();
+        CompletableFuture<MetaResult> f = batcher.submit(command.setTimeMs(System.currentTimeMillis()).build());
+        MetaResult r = await(f);
+        if (r.hasError()) {
+            throw new MetaException(r.getError().getCode(), r.getError().getMessage());
+        }
+        return r;
+    }
+
+    /** A linearizable read: answered by the leader once it knows its state is the latest. */
+    MetaQueryResult readLinearizable(MetaQuery query) throws MetaException {
+        requireLeader();
+        RaftClientReply reply = await(submit(Message.valueOf(ByteString.copyFrom(query.toByteArray())),
+                RaftClientRequest.readRequestType()));
+        if (!reply.isSuccess()) {
+            throw fromRaft(reply.getException());
+        }
+        return queryResult(reply);
+    }
+
+    /** A read of this peer's own state, which may lag the leader's. */
+    public <T> T readLocal(MetaStateMachine.StateRead<T> read) throws MetaException {
+        return stateMachine.read(read);
+    }
+
+    private static MetaQueryResult queryResult(RaftClientReply reply) throws MetaException {
+        try {
+            return MetaQueryResult.parseFrom(reply.getMessage().getContent().toByteArray());
+        } catch (InvalidProtocolBufferException e) {
+            throw new MetaException(ErrorCode.INTERNAL, "unreadable meta query result", e);
+        }
+    }
+
+    private CompletableFuture<RaftClientReply> submit(Message message, RaftClientRequest.Type type) {
+        RaftClientRequest request = RaftClientRequest.newBuilder().setClientId(clientId).setServerId(raft.getId())
+                .setGroupId(group.getGroupId()).setCallId(callIds.incrementAndGet()).setMessage(message)
+                .setType(type).build();
+        try {
+            return raft.submitClientRequestAsync(request);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private <T> T await(CompletableFuture<T> f) throws MetaException {
+        try {
+            return f.get(RAFT_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MetaException(ErrorCode.UNAVAILABLE, "interrupted while waiting for Raft");
+        } catch (TimeoutException e) {
+            throw new MetaException(ErrorCode.UNAVAILABLE, "no answer from Raft within " + RAFT_WAIT_MS + " ms; retry");
+        } catch (ExecutionException e) {
+            throw fromRaft(e.getCause());
+        }
+    }
+
+    private MetaException fromRaft(Throwable t) {
+        if (t instanceof NotLeaderException nl) {
+            RaftPeer suggested = nl.getSuggestedLeader();
+            return notLeader(suggested == null ? "" : apiAddressOf(suggested.getId()));
+        }
+        if (t instanceof MetaException m) {
+            return m;
+        }
+        return new MetaException(ErrorCode.UNAVAILABLE, "meta could not complete the call (" + t + "); retry", t);
+    }
+
+    /** Runs the leader's periodic work while this peer leads. */
+    private void leaderDuties() {
+        long period = Math.max(50, config.heartbeatInterval().toMillis() / 2);
+        while (!closed) {
+            try {
+                Thread.sleep(period);
+                if (isLeader()) {
+                    liveness.tick(currentTerm());
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (MetaException e) {
+                log.debug("leader duties: {}", e.getMessage());
+            } catch (IOException | RuntimeException e) {
+                log.warn("leader duties failed", e);
+            }
+        }
+    }
+
+    /** Runs a task on one of this node's virtual threads. */
+    void execute(Runnable task) {
+        executor.execute(task);
+    }
+
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        leaderDuties.interrupt();
+        api.shutdownNow();
+        try {
+            api.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        storeChannels.close();
+        try {
+            raft.close();
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+}
