@@ -5,12 +5,15 @@ import io.hayloft.meta.MetaException;
 import io.hayloft.proto.v1.BucketInfo;
 import io.hayloft.proto.v1.Chunk;
 import io.hayloft.proto.v1.ErrorCode;
+import io.hayloft.proto.v1.Fid;
 import io.hayloft.proto.v1.ListObjectsResponse;
 import io.hayloft.proto.v1.ObjectInfo;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
@@ -104,7 +107,16 @@ public final class NameTable {
         } catch (RocksDBException e) {
             throw ioError(e);
         }
-        return old == null ? List.of() : old.getChunksList();
+        if (old == null) {
+            return List.of();
+        }
+        // A retried put (the first try applied, its answer was lost) replaces the object with
+        // itself: its own needles must not be handed back to be freed.
+        Set<Fid> kept = new HashSet<>();
+        for (Chunk c : object.getChunksList()) {
+            kept.add(c.getFid());
+        }
+        return old.getChunksList().stream().filter(c -> !kept.contains(c.getFid())).toList();
     }
 
     public ObjectInfo getObject(String bucket, String key) throws MetaException {

@@ -1,0 +1,37 @@
+package io.hayloft.client;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/** One gRPC channel per node address, made on first use and closed with the client. */
+final class Channels implements AutoCloseable {
+    /** Room for a 1 MiB piece of a needle and its framing. */
+    static final int MESSAGE_BYTES_MAX = (1 << 20) + (64 << 10);
+
+    private final ConcurrentHashMap<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    ManagedChannel get(String address) {
+        if (closed) {
+            throw new IllegalStateException("the client is closed");
+        }
+        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a).usePlaintext()
+                .maxInboundMessageSize(MESSAGE_BYTES_MAX).build());
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        channels.values().forEach(ManagedChannel::shutdownNow);
+        for (ManagedChannel c : channels.values()) {
+            try {
+                c.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}
