@@ -86,7 +86,7 @@ public final class MetaNode implements AutoCloseable {
                 ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT;
         raft = RaftServer.newBuilder().setServerId(RaftPeerId.valueOf(self.id())).setGroup(group)
                 .setProperties(raftProperties(config)).setStateMachine(stateMachine).setOption(option).build();
-        batcher = new ProposalBatcher(m -> submit(m, RaftClientRequest.writeRequestType()), 2_000, 4);
+        batcher = new ProposalBatcher(m -> submit(m, RaftClientRequest.writeRequestType()), Integer.getInteger("hl.batch", 2_000), Integer.getInteger("hl.inflight", 4));
         liveness = new Liveness(this, config);
         growth = new VolumeGrowth(this, storeChannels);
         Server server = null;
@@ -132,6 +132,7 @@ public final class MetaNode implements AutoCloseable {
         RaftServerConfigKeys.Rpc.setTimeoutMax(props, TimeDuration.valueOf(600, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Read.setOption(props, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
         RaftServerConfigKeys.Read.setLeaderLeaseEnabled(props, true);
+        RaftServerConfigKeys.Log.Appender.setWaitTimeMin(props, TimeDuration.valueOf(Integer.getInteger("hl.waitmin", 10), TimeUnit.MILLISECONDS));
         return props;
     }
 
