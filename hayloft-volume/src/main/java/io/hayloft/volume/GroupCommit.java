@@ -75,9 +75,13 @@ final class GroupCommit {
         }
     }
 
-    /** Queues the record and returns its sequence number once it is durable. */
-    long append(Request request) throws VolumeException {
+    /**
+     * Queues the record, runs {@code onQueued} (the record's place in the write order is fixed
+     * from then on), and returns its sequence number once it is durable.
+     */
+    long append(Request request, Runnable onQueued) throws VolumeException {
         queue.add(request);
+        onQueued.run();
         boolean interrupted = false;
         try {
             while (!request.done) {
@@ -108,6 +112,38 @@ final class GroupCommit {
             throw request.error;
         }
         return request.sequence;
+    }
+
+    /** A write done outside the queue. */
+    @FunctionalInterface
+    interface DirectWrite<T> {
+        T run() throws VolumeException;
+    }
+
+    /**
+     * Runs {@code write} after every record queued before this call is written and before any
+     * batch queued after it, leading the earlier batches itself. A replicated record written
+     * outside the queue must not overtake lower sequence numbers queued ahead of it.
+     */
+    <T> T afterQueued(DirectWrite<T> write) throws VolumeException {
+        commitLock.lock();
+        try {
+            Request last = null;
+            for (Request r : queue) {
+                last = r;
+            }
+            // Under the commit lock no batch is half done: a request not in the queue is complete.
+            while (last != null && !last.done && !queue.isEmpty()) {
+                runBatch();
+            }
+            return write.run();
+        } finally {
+            commitLock.unlock();
+            Request head = queue.peek();
+            if (head != null) {
+                LockSupport.unpark(head.waiter);
+            }
+        }
     }
 
     /** Runs one batch; whatever goes wrong, no request of it is left waiting. */
