@@ -232,15 +232,23 @@ public final class Volume implements AutoCloseable {
             return groupCommit.append(new GroupCommit.Request(record, needleId,
                     (flags & NeedleFormat.FLAG_TOMBSTONE) != 0, (int) length, givenSequence), onQueued);
         }
+        if (givenSequence == 0) {
+            Written w = writeDirect(flags, cookie, needleId, data, stream, length, 0);
+            awaitDurable(w.generation(), w.end());
+            return w.sequence();
+        }
         // A given sequence must not overtake the lower ones still queued for group commit: they
-        // would then fail as regressions. A sequence chosen here is simply the next one.
-        Written w = givenSequence == 0
-                ? writeDirect(flags, cookie, needleId, data, stream, length, 0)
-                : groupCommit.afterQueued(() -> writeDirect(flags, cookie, needleId, data, stream, length,
-                        givenSequence));
-        onQueued.run();
-        awaitDurable(w.generation(), w.end());
-        return w.sequence();
+        // would then fail as regressions. They are written first, and made durable with this one.
+        List<GroupCommit.Batch> ahead = new ArrayList<>();
+        try {
+            Written w = groupCommit.afterQueued(() -> writeDirect(flags, cookie, needleId, data, stream, length,
+                    givenSequence), ahead);
+            onQueued.run();
+            awaitDurable(w.generation(), w.end());
+            return w.sequence();
+        } finally {
+            groupCommit.finish(ahead);
+        }
     }
 
     /** A record written but perhaps not durable yet: where it ends, in which files, and its sequence. */
