@@ -172,7 +172,11 @@ class ReplicationTest {
                 }));
             }
             for (Future<?> f : done) {
-                f.get(120, TimeUnit.SECONDS);
+                try {
+                    f.get(120, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new AssertionError("a write failed; replica failures reported: " + reported, e);
+                }
             }
         }
         assertThat(written).hasSize(writers * perWriter);
