@@ -22,7 +22,10 @@ import org.slf4j.LoggerFactory;
  * write order is fixed ({@link Volume#applyReplicated(ReplicatedNeedle, Runnable)}), not that it is
  * durable: the next record goes on at once and many share one fsync. The wait is bounded: a lower
  * record that never comes (its forward failed, or the primary crashed after its local append)
- * must not stop the volume. After the bound the record goes ahead and leaves a gap; if the lower
+ * must not stop the volume. The bound is on a stall: it starts over whenever the next expected
+ * sequence moves, because under load a record can wait behind a long run of lower ones that are
+ * all arriving, and giving up on them would fail writes that were merely slow. After the bound
+ * without progress the record goes ahead and leaves a gap; if the lower
  * record arrives after all, the volume refuses it as a regression, its write fails on the
  * primary, and the primary's failure rule makes the volume read-only. Nothing acknowledged is
  * lost: the primary acknowledges a write only once every replica took it.
@@ -73,12 +76,18 @@ final class ReplicaOrder {
             lock.lock();
             try {
                 long left = waitNanos;
+                long waitedFor = 0;
                 long expected;
                 // The volume's own last sequence covers the start and records written by other means.
                 while (sequence > (expected = Math.max(next, volume.lastSequence() + 1))) {
+                    if (expected != waitedFor) {
+                        // The lower records are coming in: the bound is on a stall, not on the queue ahead.
+                        waitedFor = expected;
+                        left = waitNanos;
+                    }
                     if (left <= 0) {
-                        log.warn("volume {}: sequence {} waited {} ms for {} and goes ahead, leaving a gap; a late "
-                                + "record below it will be refused", volume.id(), sequence,
+                        log.warn("volume {}: sequence {} waited {} ms for {}, which did not come, and goes ahead, "
+                                + "leaving a gap; a late record below it will be refused", volume.id(), sequence,
                                 TimeUnit.NANOSECONDS.toMillis(waitNanos), expected);
                         return;
                     }

@@ -9,8 +9,9 @@ package io.hayloft.store;
  * @param forwardTimeoutMs deadline of each forward from a primary to a secondary; a secondary that
  *     has not answered by then has failed the write. Range 10 ms to 10 minutes. Default 10 s.
  * @param replicaOrderWaitMs how long a secondary holds a record that arrived before a lower
- *     sequence of its volume, waiting for the lower one; after that it applies the record anyway,
- *     leaving a gap that the late record can no longer fill. Range 0 to 1 minute. Default 2 s.
+ *     sequence of its volume while the next expected sequence does not come (the wait starts over
+ *     each time it comes); after that it applies the record anyway, leaving a gap that the late
+ *     record can no longer fill. Range 0 to 1 minute. Default 2 s.
  */
 public record StoreConfig(long bytesInFlightMax, long forwardTimeoutMs, long replicaOrderWaitMs) {
 
