@@ -32,6 +32,7 @@ final class ReplicaSetFile {
     static final int CRC_BYTES = 4;
     /** Far above any replica set: a handful of store ids and addresses. */
     static final int REQUEST_BYTES_MAX = 64 << 10;
+    static final int FILE_BYTES_MAX = HEADER_BYTES + REQUEST_BYTES_MAX + CRC_BYTES;
 
     private ReplicaSetFile() {}
 

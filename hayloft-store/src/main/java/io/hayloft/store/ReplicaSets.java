@@ -63,7 +63,7 @@ final class ReplicaSets {
         }
         int volumeId = Integer.parseInt(id);
         try {
-            if (Files.size(f) > ReplicaSetFile.HEADER_BYTES + ReplicaSetFile.REQUEST_BYTES_MAX + ReplicaSetFile.CRC_BYTES) {
+            if (Files.size(f) > ReplicaSetFile.FILE_BYTES_MAX) {
                 throw new IOException("replica set file of volume " + volumeId + " is too large");
             }
             sets.put(volumeId, ReplicaSetFile.decode(volumeId, Files.readAllBytes(f)));

@@ -342,7 +342,8 @@ class ReplicationTest {
                 .isEqualTo(ErrorCode.BAD_REQUEST);
         CreateVolumeRequest badAddress = createRequest(2, 42, "A", "B").toBuilder()
                 .setReplicas(1, StoreInfo.newBuilder().setStoreId("B").setAddress("nowhere")).build();
-        assertThat(codeOf(catchThrowable(() -> blocking("A").createVolume(badAddress)))).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(codeOf(catchThrowable(() -> blocking("A").createVolume(badAddress))))
+                .isEqualTo(ErrorCode.BAD_REQUEST);
         try (var files = Files.list(dir.resolve("A"))) {
             assertThat(files.map(f -> f.getFileName().toString()).sorted().toList())
                     .containsExactly("1.dat", "1.idx", "1.replicas");
