@@ -14,43 +14,62 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A running store: the data directory's volumes served over gRPC. Calls run on virtual threads,
- * so the volume engine's blocking calls (an fsync, a disk read) hold no platform thread.
+ * so the volume engine's blocking calls (an fsync, a disk read) and a primary's wait for its
+ * secondaries hold no platform thread.
  */
 public final class StoreServer implements AutoCloseable {
     private final VolumeSet volumes;
+    private final StoreService service;
     private final Server server;
     private final ExecutorService executor;
 
-    private StoreServer(VolumeSet volumes, Server server, ExecutorService executor) {
+    private StoreServer(VolumeSet volumes, StoreService service, Server server, ExecutorService executor) {
         this.volumes = volumes;
+        this.service = service;
         this.server = server;
         this.executor = executor;
     }
 
-    /** Opens the data directory and serves it on {@code address} (port 0 picks a free one). */
-    public static StoreServer start(Path dataDir, VolumeConfig config, InetSocketAddress address)
+    /**
+     * Opens the data directory and serves it on {@code address} (port 0 picks a free one) as the
+     * store {@code storeId}, with the default settings and a replica failure listener that logs.
+     */
+    public static StoreServer start(String storeId, Path dataDir, VolumeConfig volumeConfig, InetSocketAddress address)
             throws VolumeException, IOException {
-        return start(dataDir, config, address, StoreService.BYTES_IN_FLIGHT_MAX_DEFAULT);
+        return start(storeId, dataDir, volumeConfig, StoreConfig.defaults(), address, ReplicaFailureListener.logging());
     }
 
-    /** As {@link #start(Path, VolumeConfig, InetSocketAddress)}, with a bound on the bytes of writes being received. */
-    public static StoreServer start(Path dataDir, VolumeConfig config, InetSocketAddress address, long bytesInFlightMax)
-            throws VolumeException, IOException {
-        VolumeSet volumes = VolumeSet.open(dataDir, config);
+    /**
+     * Opens the data directory and serves it on {@code address} as the store {@code storeId}.
+     *
+     * @param listener told when a secondary fails a write this store forwarded as primary
+     */
+    public static StoreServer start(String storeId, Path dataDir, VolumeConfig volumeConfig, StoreConfig config,
+            InetSocketAddress address, ReplicaFailureListener listener) throws VolumeException, IOException {
+        VolumeSet volumes = VolumeSet.open(dataDir, volumeConfig);
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+        StoreService service = null;
         try {
+            service = new StoreService(storeId, volumes, config, listener);
             Server server = NettyServerBuilder.forAddress(address)
                     .executor(executor)
                     .maxInboundMessageSize(StoreService.PIECE_BYTES + (64 << 10))
-                    .addService(new StoreService(volumes, bytesInFlightMax))
+                    .addService(service)
                     .build()
                     .start();
-            return new StoreServer(volumes, server, executor);
+            return new StoreServer(volumes, service, server, executor);
         } catch (IOException | RuntimeException e) {
+            if (service != null) {
+                service.close();
+            }
             executor.shutdownNow();
             volumes.close();
             throw e;
         }
+    }
+
+    public String storeId() {
+        return service.storeId();
     }
 
     public int port() {
@@ -61,7 +80,14 @@ public final class StoreServer implements AutoCloseable {
         return volumes;
     }
 
-    /** Stops taking calls, waits a little for those in flight, then closes the volumes. */
+    StoreService service() {
+        return service;
+    }
+
+    /**
+     * Stops taking calls, waits a little for those in flight (a primary's forwards among them),
+     * then closes the channels to peers and the volumes.
+     */
     @Override
     public void close() throws VolumeException {
         server.shutdown();
@@ -73,6 +99,7 @@ public final class StoreServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            service.close();
             executor.shutdownNow();
             volumes.close();
         }

@@ -1,6 +1,7 @@
 package io.hayloft.store;
 
 import com.google.protobuf.ByteString;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.hayloft.proto.WireErrors;
 import io.hayloft.proto.v1.CatchUpRecord;
@@ -17,172 +18,90 @@ import io.hayloft.proto.v1.ReadNeedleResponse;
 import io.hayloft.proto.v1.SetVolumeReadOnlyRequest;
 import io.hayloft.proto.v1.SetVolumeReadOnlyResponse;
 import io.hayloft.proto.v1.StoreGrpc;
-import io.hayloft.proto.v1.WriteHeader;
 import io.hayloft.proto.v1.WriteNeedleRequest;
 import io.hayloft.proto.v1.WriteNeedleResponse;
 import io.hayloft.volume.NeedleStream;
 import io.hayloft.volume.ReplicatedNeedle;
 import io.hayloft.volume.Volume;
+import io.hayloft.volume.VolumeErrorCode;
 import io.hayloft.volume.VolumeException;
 import io.hayloft.volume.VolumeSet;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32C;
 
 /**
  * The Store gRPC service over one data directory: needle writes, reads, deletes, catch-up and
- * volume management on this node.
+ * volume management on this node, and its part in replication.
  *
- * <p>Implementation notes. A needle arriving in pieces is gathered in one buffer of its announced
- * length (at most the volume's needle size limit), checked against the client's CRC32C, then
- * appended; the bytes being gathered over all calls are bounded, and a write past the bound is
- * refused at its header. Reads stream from the volume in pieces of at most
- * 1 MiB, each already checked. Forwarding to secondaries is the primary's job and is not done
- * here yet: a write with a sequence number is a replica write.
+ * <p>Implementation notes.
+ * <ul>
+ *   <li>Writes: a needle arriving in pieces is gathered in one buffer of its announced length (at
+ *       most the volume's needle size limit) and checked against the client's CRC32C
+ *       ({@link NeedleReceiver}); the bytes being gathered over all calls are bounded, and a write
+ *       past the bound is refused at its header. Reads stream from the volume in pieces of at
+ *       most 1 MiB, each already checked.
+ *   <li>Forwarding: a write or delete with sequence 0 comes from a client and is taken only by the
+ *       volume's primary (the first of the replicas meta gave at creation), else NOT_PRIMARY. The
+ *       primary appends it, then forwards it with its sequence to every secondary at once, each
+ *       call with a deadline, and answers once all of them took it ({@link Replication}).
+ *   <li>Failure rule: when a secondary fails or does not answer in time, the primary makes its
+ *       replica read-only, tells the {@link ReplicaFailureListener}, and answers REPLICA_FAILED.
+ *       Nothing is acknowledged that a replica lacks.
+ *   <li>Order on secondaries: a write or delete with a sequence is a replica's; forwards can
+ *       arrive out of order, so each waits, bounded, until the lower sequences of its volume were
+ *       handed to the volume ({@link ReplicaOrder}).
+ *   <li>Replica sets: CreateVolume keeps the replicas beside the volume, durably, before creating
+ *       it ({@link ReplicaSets}); a repeated CreateVolume for the same salt and stores succeeds.
+ * </ul>
  */
-public final class StoreService extends StoreGrpc.StoreImplBase {
+public final class StoreService extends StoreGrpc.StoreImplBase implements AutoCloseable {
     static final int PIECE_BYTES = 1 << 20;
+    /** Bound on the length of a store id. */
+    public static final int STORE_ID_CHARS_MAX = 256;
     private static final long CATCH_UP_BATCH_BYTES = 8 << 20;
 
-    /** Default bound on the bytes of needles being received at once, over all calls. */
-    public static final long BYTES_IN_FLIGHT_MAX_DEFAULT = 256L << 20;
-
+    private final String storeId;
     private final VolumeSet volumes;
-    private final long bytesInFlightMax;
-    private final AtomicLong bytesInFlight = new AtomicLong();
+    private final ReplicaSets replicaSets;
+    private final PeerChannels peers = new PeerChannels();
+    private final Replication replication;
+    private final BytesInFlight bytesInFlight;
+    private final Object creating = new Object();
 
     /**
-     * @param bytesInFlightMax bound on the bytes of needles being received at once; a write that
-     *     would pass it is refused with UNAVAILABLE, to be retried
+     * Serves {@code volumes} as the store {@code storeId}, loading the replica sets kept in their
+     * directory.
+     *
+     * @param storeId this store's id, as meta knows it and lists it in replica sets
+     * @param listener told when a secondary fails a write this store forwarded as primary
+     * @throws IOException when the data directory's replica sets cannot be listed
      */
-    public StoreService(VolumeSet volumes, long bytesInFlightMax) {
-        if (bytesInFlightMax < 1) {
-            throw new IllegalArgumentException("bytesInFlightMax must be positive");
+    public StoreService(String storeId, VolumeSet volumes, StoreConfig config, ReplicaFailureListener listener)
+            throws IOException {
+        if (storeId.isBlank() || storeId.length() > STORE_ID_CHARS_MAX) {
+            throw new IllegalArgumentException("store id must be 1 to " + STORE_ID_CHARS_MAX
+                    + " characters, not blank, got '" + storeId + "'");
         }
+        this.storeId = storeId;
         this.volumes = volumes;
-        this.bytesInFlightMax = bytesInFlightMax;
+        this.replicaSets = ReplicaSets.load(volumes.directory());
+        this.replication = new Replication(storeId, replicaSets, peers, config, listener);
+        this.bytesInFlight = new BytesInFlight(config.bytesInFlightMax());
+    }
+
+    public String storeId() {
+        return storeId;
+    }
+
+    ReplicaOrder replicaOrder() {
+        return replication.order();
     }
 
     @Override
     public StreamObserver<WriteNeedleRequest> writeNeedle(StreamObserver<WriteNeedleResponse> out) {
-        return new StreamObserver<>() {
-            private WriteHeader header;
-            private Volume volume;
-            private byte[] data;
-            private int received;
-            private boolean failed;
-            private long reserved;
-
-            @Override
-            public void onNext(WriteNeedleRequest request) {
-                if (failed) {
-                    return;
-                }
-                try {
-                    if (header == null) {
-                        start(request);
-                    } else {
-                        take(request);
-                    }
-                } catch (VolumeException e) {
-                    fail(StoreErrors.toStatus(e));
-                } catch (io.grpc.StatusRuntimeException e) {
-                    fail(e);
-                } catch (RuntimeException e) {
-                    fail(WireErrors.toStatus(ErrorCode.BAD_REQUEST, e.getMessage()));
-                }
-            }
-
-            private void start(WriteNeedleRequest request) throws VolumeException {
-                if (!request.hasHeader()) {
-                    throw new IllegalArgumentException("the first message of a write must be its header");
-                }
-                header = request.getHeader();
-                volume = volumes.get(header.getFid().getVolumeId());
-                long max = volume.config().needleSizeBytesMax();
-                if (header.getLength() > max) {
-                    throw new VolumeException(io.hayloft.volume.VolumeErrorCode.NEEDLE_TOO_LARGE,
-                            "needle of " + header.getLength() + " bytes is over the limit of " + max);
-                }
-                reserve(header.getLength());
-                data = new byte[(int) header.getLength()];
-            }
-
-            private void take(WriteNeedleRequest request) {
-                if (!request.hasData()) {
-                    throw new IllegalArgumentException("only data may follow a write's header");
-                }
-                ByteString piece = request.getData();
-                if (piece.size() > data.length - received) {
-                    throw new IllegalArgumentException("more data than the " + data.length + " bytes announced");
-                }
-                piece.copyTo(data, received);
-                received += piece.size();
-            }
-
-            private void reserve(long bytes) {
-                if (bytesInFlight.addAndGet(bytes) > bytesInFlightMax && bytes > 0) {
-                    bytesInFlight.addAndGet(-bytes);
-                    throw WireErrors.toStatus(ErrorCode.UNAVAILABLE, "the store is receiving "
-                            + bytesInFlightMax + " bytes of writes already; retry");
-                }
-                reserved = bytes;
-            }
-
-            private void release() {
-                bytesInFlight.addAndGet(-reserved);
-                reserved = 0;
-                data = null;
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                failed = true;
-                release();
-            }
-
-            @Override
-            public void onCompleted() {
-                if (failed) {
-                    return;
-                }
-                if (header == null || received != data.length) {
-                    fail(WireErrors.toStatus(ErrorCode.BAD_REQUEST, "write ended after " + received + " of "
-                            + (data == null ? 0 : data.length) + " bytes"));
-                    return;
-                }
-                CRC32C crc = new CRC32C();
-                crc.update(data);
-                if ((int) crc.getValue() != header.getCrc32C()) {
-                    fail(WireErrors.toStatus(ErrorCode.BAD_REQUEST, "data does not match its CRC32C"));
-                    return;
-                }
-                Fid fid = header.getFid();
-                try {
-                    long sequence;
-                    if (header.getSequence() == 0) {
-                        sequence = volume.append(fid.getNeedleId(), fid.getCookie(), data);
-                    } else {
-                        volume.applyReplicated(new ReplicatedNeedle(fid.getNeedleId(), fid.getCookie(), false,
-                                header.getSequence(), ByteBuffer.wrap(data)));
-                        sequence = header.getSequence();
-                    }
-                    release();
-                    out.onNext(WriteNeedleResponse.newBuilder().setSequence(sequence).build());
-                    out.onCompleted();
-                } catch (VolumeException e) {
-                    fail(StoreErrors.toStatus(e));
-                }
-            }
-
-            private void fail(RuntimeException status) {
-                failed = true;
-                release();
-                out.onError(status);
-            }
-        };
+        return new NeedleReceiver(volumes, replication, bytesInFlight, out);
     }
 
     @Override
@@ -209,18 +128,22 @@ public final class StoreService extends StoreGrpc.StoreImplBase {
         Fid fid = request.getFid();
         try {
             Volume volume = volumes.get(fid.getVolumeId());
-            long sequence;
-            if (request.getSequence() == 0) {
-                sequence = volume.delete(fid.getNeedleId(), fid.getCookie());
+            long sequence = request.getSequence();
+            if (sequence == 0) {
+                sequence = replication.deleteAsPrimary(volume, fid);
             } else {
-                volume.applyReplicated(new ReplicatedNeedle(fid.getNeedleId(), fid.getCookie(), true,
-                        request.getSequence(), ByteBuffer.allocate(0)));
-                sequence = request.getSequence();
+                replication.applyFromPrimary(volume, new ReplicatedNeedle(fid.getNeedleId(), fid.getCookie(), true,
+                        sequence, ByteBuffer.allocate(0)));
             }
             out.onNext(DeleteNeedleResponse.newBuilder().setSequence(sequence).build());
             out.onCompleted();
         } catch (VolumeException e) {
             out.onError(StoreErrors.toStatus(e));
+        } catch (StatusRuntimeException e) {
+            out.onError(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            out.onError(WireErrors.toStatus(ErrorCode.UNAVAILABLE, "the store is stopping"));
         }
     }
 
@@ -253,13 +176,68 @@ public final class StoreService extends StoreGrpc.StoreImplBase {
     @Override
     public void createVolume(CreateVolumeRequest request, StreamObserver<CreateVolumeResponse> out) {
         try {
-            volumes.create(request.getVolumeId(), request.getSalt());
+            createVolume(ReplicaSets.normalize(request, storeId));
             out.onNext(CreateVolumeResponse.getDefaultInstance());
             out.onCompleted();
         } catch (VolumeException e) {
             out.onError(StoreErrors.toStatus(e));
+        } catch (IOException e) {
+            out.onError(StoreErrors.toStatus(VolumeException.fromIo("keep the replica set of volume "
+                    + request.getVolumeId(), e)));
         } catch (IllegalArgumentException e) {
             out.onError(WireErrors.toStatus(ErrorCode.BAD_REQUEST, e.getMessage()));
+        }
+    }
+
+    /**
+     * Creates the volume after keeping its replica set, or, when it exists already for the same
+     * salt and stores (meta retrying), succeeds and keeps the addresses given. An existing volume
+     * without a usable replica set takes the one given: only meta can say what it was.
+     */
+    private void createVolume(CreateVolumeRequest request) throws IOException {
+        int id = request.getVolumeId();
+        synchronized (creating) {
+            VolumeException unopened = volumes.failures().get(id);
+            if (unopened != null) {
+                throw new VolumeException(unopened.code(), "volume " + id + " exists but could not be opened: "
+                        + unopened.getMessage());
+            }
+            if (exists(id)) {
+                CreateVolumeRequest existing = replicaSets.get(id).orElse(null);
+                if (existing != null && !ReplicaSets.sameVolume(existing, request)) {
+                    throw new VolumeException(VolumeErrorCode.VOLUME_EXISTS, "volume " + id + " exists on store "
+                            + storeId + " with replicas " + ReplicaSets.idsOf(existing)
+                            + " and another salt or other replicas");
+                }
+                // Keeps new addresses; gives back its replica set to a volume whose file was unreadable.
+                if (!request.equals(existing)) {
+                    replicaSets.put(request);
+                }
+                return;
+            }
+            replicaSets.put(request);
+            try {
+                volumes.create(id, request.getSalt());
+            } catch (VolumeException | RuntimeException e) {
+                try {
+                    replicaSets.remove(id);
+                } catch (IOException removal) {
+                    e.addSuppressed(removal);
+                }
+                throw e;
+            }
+        }
+    }
+
+    private boolean exists(int volumeId) throws VolumeException {
+        try {
+            volumes.get(volumeId);
+            return true;
+        } catch (VolumeException e) {
+            if (e.code() == VolumeErrorCode.NO_SUCH_VOLUME) {
+                return false;
+            }
+            throw e;
         }
     }
 
@@ -277,5 +255,11 @@ public final class StoreService extends StoreGrpc.StoreImplBase {
         } catch (VolumeException e) {
             out.onError(StoreErrors.toStatus(e));
         }
+    }
+
+    /** Closes the channels to peer stores; the volumes belong to the caller. */
+    @Override
+    public void close() {
+        peers.close();
     }
 }

@@ -1,13 +1,16 @@
 package io.hayloft.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static io.hayloft.store.StoreTestSupport.bytes;
+import static io.hayloft.store.StoreTestSupport.codeOf;
+import static io.hayloft.store.StoreTestSupport.crc;
+import static io.hayloft.store.StoreTestSupport.fid;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
-import io.hayloft.proto.WireErrors;
 import io.hayloft.proto.v1.CatchUpRecord;
 import io.hayloft.proto.v1.CatchUpRequest;
 import io.hayloft.proto.v1.CreateVolumeRequest;
@@ -21,14 +24,11 @@ import io.hayloft.proto.v1.WriteHeader;
 import io.hayloft.proto.v1.WriteNeedleRequest;
 import io.hayloft.proto.v1.WriteNeedleResponse;
 import io.hayloft.volume.VolumeConfig;
-import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Iterator;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,7 +46,7 @@ class StoreServiceTest {
 
     @BeforeEach
     void start() throws Exception {
-        server = StoreServer.start(dir.resolve("a"), VolumeConfig.defaults().withNeedleSizeBytesMax(4 << 20),
+        server = StoreServer.start("a", dir.resolve("a"), VolumeConfig.defaults().withNeedleSizeBytesMax(4 << 20),
                 new InetSocketAddress("127.0.0.1", 0));
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
         blocking = StoreGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
@@ -60,81 +60,21 @@ class StoreServiceTest {
         server.close();
     }
 
-    static byte[] bytes(long seed, int n) {
-        byte[] b = new byte[n];
-        new Random(seed).nextBytes(b);
-        return b;
-    }
-
-    static Fid fid(long needle, int cookie) {
-        return Fid.newBuilder().setVolumeId(1).setNeedleId(needle).setCookie(cookie).build();
-    }
-
-    /** Writes in pieces; returns the sequence or throws the call's error. */
     long write(StoreGrpc.StoreStub stub, Fid fid, byte[] data, int crc, long sequence) throws Exception {
-        CompletableFuture<Long> done = new CompletableFuture<>();
-        StreamObserver<WriteNeedleRequest> in = stub.writeNeedle(new StreamObserver<>() {
-            @Override
-            public void onNext(WriteNeedleResponse r) {
-                done.complete(r.getSequence());
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                done.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {}
-        });
-        in.onNext(WriteNeedleRequest.newBuilder().setHeader(WriteHeader.newBuilder().setFid(fid)
-                .setLength(data.length).setCrc32C(crc).setSequence(sequence)).build());
-        for (int at = 0; at < data.length; at += 300_000) {
-            in.onNext(WriteNeedleRequest.newBuilder()
-                    .setData(ByteString.copyFrom(data, at, Math.min(300_000, data.length - at))).build());
-        }
-        in.onCompleted();
-        try {
-            return done.get(30, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw (Exception) e.getCause();
-        }
-    }
-
-    static int crc(byte[] data) {
-        CRC32C c = new CRC32C();
-        c.update(data);
-        return (int) c.getValue();
+        return StoreTestSupport.write(stub, fid, data, crc, sequence);
     }
 
     byte[] read(Fid fid) {
-        return read(blocking, fid);
+        return StoreTestSupport.read(blocking, fid);
     }
 
     byte[] read(StoreServer server, Fid fid) throws InterruptedException {
         ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
         try {
-            return read(StoreGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS), fid);
+            return StoreTestSupport.read(StoreGrpc.newBlockingStub(ch), fid);
         } finally {
             ch.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
         }
-    }
-
-    static byte[] read(StoreGrpc.StoreBlockingStub stub, Fid fid) {
-        Iterator<ReadNeedleResponse> it = stub.readNeedle(ReadNeedleRequest.newBuilder().setFid(fid).build());
-        ReadNeedleResponse header = it.next();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        while (it.hasNext()) {
-            out.writeBytes(it.next().getData().toByteArray());
-        }
-        byte[] data = out.toByteArray();
-        assertThat((long) data.length).isEqualTo(header.getHeader().getLength());
-        assertThat(crc(data)).isEqualTo(header.getHeader().getCrc32C());
-        return data;
-    }
-
-    static ErrorCode codeOf(Throwable t) {
-        return WireErrors.fromThrowable(t).orElseThrow().getCode();
     }
 
     @Test
@@ -168,8 +108,9 @@ class StoreServiceTest {
     /** Bytes of writes being received are bounded: a write past the bound is refused, to be retried. */
     @Test
     void bytesInFlightAreBounded() throws Exception {
-        try (StoreServer small = StoreServer.start(dir.resolve("small"), VolumeConfig.defaults(),
-                new InetSocketAddress("127.0.0.1", 0), 1 << 20)) {
+        try (StoreServer small = StoreServer.start("small", dir.resolve("small"), VolumeConfig.defaults(),
+                StoreConfig.defaults().withBytesInFlightMax(1 << 20), new InetSocketAddress("127.0.0.1", 0),
+                ReplicaFailureListener.logging())) {
             ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", small.port()).usePlaintext().build();
             try {
                 StoreGrpc.StoreStub stub = StoreGrpc.newStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
@@ -222,7 +163,7 @@ class StoreServiceTest {
             write(async, fid(i, i), data, crc(data), 0);
         }
         blocking.deleteNeedle(DeleteNeedleRequest.newBuilder().setFid(fid(10, 10)).build());
-        try (StoreServer other = StoreServer.start(dir.resolve("b"), VolumeConfig.defaults(),
+        try (StoreServer other = StoreServer.start("b", dir.resolve("b"), VolumeConfig.defaults(),
                 new InetSocketAddress("127.0.0.1", 0))) {
             ManagedChannel otherChannel = NettyChannelBuilder.forAddress("127.0.0.1", other.port()).usePlaintext().build();
             try {

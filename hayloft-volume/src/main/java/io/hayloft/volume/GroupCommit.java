@@ -25,6 +25,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * to take the lock did so while a leader held it, and that leader looks at the queue after
  * releasing the lock.
  *
+ * <p>A replicated record too large for the queue is written directly, but must not overtake the
+ * lower sequences queued ahead of it: {@link #afterQueued} takes the commit lock, writes the
+ * batches queued before it without fsyncing them, then the record; one fsync after it serves
+ * them all ({@link #finish}). Their callers, finding nothing to lead, park until then.
+ *
  * <p>Why a queue in memory instead of each caller writing its own record: while an fsync is
  * writing a page back, a write into that same page (the tail of the file) waits for it, so callers
  * writing directly would queue behind every fsync one at a time and batches would stay tiny.
@@ -49,6 +54,8 @@ final class GroupCommit {
         final int dataLength;
         final long givenSequence;
         final Thread waiter = Thread.currentThread();
+        /** Taken off the queue into a batch; written under the commit and write locks. */
+        boolean drained;
         volatile boolean done;
         long sequence;
         long offset;
@@ -75,16 +82,22 @@ final class GroupCommit {
         }
     }
 
-    /** Queues the record and returns its sequence number once it is durable. */
-    long append(Request request) throws VolumeException {
+    /**
+     * Queues the record, runs {@code onQueued} (the record's place in the write order is fixed
+     * from then on), and returns its sequence number once it is durable.
+     */
+    long append(Request request, Runnable onQueued) throws VolumeException {
         queue.add(request);
+        onQueued.run();
         boolean interrupted = false;
         try {
             while (!request.done) {
+                boolean led = false;
                 if (commitLock.tryLock()) {
                     try {
                         if (!queue.isEmpty()) {
                             runBatch();
+                            led = true;
                         }
                     } finally {
                         commitLock.unlock();
@@ -93,7 +106,10 @@ final class GroupCommit {
                             LockSupport.unpark(head.waiter);
                         }
                     }
-                } else {
+                }
+                if (!led && !request.done) {
+                    // A leader holds the lock, or this request was written ahead of a direct write
+                    // (afterQueued), whose thread completes it: either wakes this one.
                     // park() returns at once while the interrupt flag is set: keep it aside.
                     interrupted |= Thread.interrupted();
                     LockSupport.park(this);
@@ -110,50 +126,107 @@ final class GroupCommit {
         return request.sequence;
     }
 
+    /** A write done outside the queue. */
+    @FunctionalInterface
+    interface DirectWrite<T> {
+        T run() throws VolumeException;
+    }
+
+    /** Records written to the files, not yet durable, whose requests still wait. */
+    record Batch(List<Request> requests, Generation generation, long end) {}
+
+    /**
+     * Runs {@code write} after every record queued before this call is written and before any
+     * batch queued after it: a replicated record written outside the queue must not overtake
+     * lower sequence numbers queued ahead of it. The records it writes first are added to
+     * {@code ahead}, not made durable: the caller passes them to {@link #finish} after its own
+     * record is durable, whatever happened, so that one fsync serves them all.
+     */
+    <T> T afterQueued(DirectWrite<T> write, List<Batch> ahead) throws VolumeException {
+        commitLock.lock();
+        try {
+            Request last = null;
+            for (Request r : queue) {
+                last = r;
+            }
+            // Under the commit lock no batch is half written: a request drained is written or failed.
+            while (last != null && !last.drained && !queue.isEmpty()) {
+                Batch b = writeBatch();
+                if (b != null) {
+                    ahead.add(b);
+                }
+            }
+            return write.run();
+        } finally {
+            commitLock.unlock();
+            Request head = queue.peek();
+            if (head != null) {
+                LockSupport.unpark(head.waiter);
+            }
+        }
+    }
+
+    /** Makes written batches durable and completes their requests; fails them when that fails. */
+    void finish(List<Batch> batches) {
+        for (Batch b : batches) {
+            finish(b);
+        }
+    }
+
     /** Runs one batch; whatever goes wrong, no request of it is left waiting. */
     private void runBatch() {
+        Batch b = writeBatch();
+        if (b != null) {
+            finish(b);
+        }
+    }
+
+    private void finish(Batch b) {
+        try {
+            volume.awaitDurable(b.generation(), b.end());
+        } catch (VolumeException e) {
+            failAll(b.requests(), e);
+            return;
+        } catch (RuntimeException | Error e) {
+            failAll(b.requests(), new VolumeException(VolumeErrorCode.IO_ERROR, "append failed: " + e, e));
+            throw e;
+        }
+        for (Request r : b.requests()) {
+            r.complete(r.sequence);
+        }
+    }
+
+    /**
+     * Drains a batch from the queue and writes it under the volume's write lock; returns it, or
+     * null when none of it was written (its requests have failed). Whatever goes wrong, no request
+     * drained is left without an outcome or a batch.
+     */
+    private Batch writeBatch() {
         List<Request> drained = new ArrayList<>();
         try {
-            runBatch(drained);
+            return writeBatch(drained);
         } catch (RuntimeException | Error e) {
             failAll(drained, new VolumeException(VolumeErrorCode.IO_ERROR, "append failed: " + e, e));
             throw e;
         }
     }
 
-    private void runBatch(List<Request> drained) {
-        List<Request> batch = drained;
-        Generation g;
-        long end;
+    private Batch writeBatch(List<Request> drained) {
         volume.writeLock.lock();
         try {
-            drain(batch);
-            try {
-                volume.checkWritable();
-            } catch (VolumeException e) {
-                failAll(batch, e);
-                return;
-            }
-            g = volume.gen;
-            batch = assign(g, batch);
+            drain(drained);
+            volume.checkWritable();
+            Generation g = volume.gen;
+            List<Request> batch = assign(g, drained);
             if (batch.isEmpty()) {
-                return;
+                return null;
             }
-            end = write(g, batch);
+            return new Batch(batch, g, write(g, batch));
         } catch (VolumeException e) {
-            failAll(batch, e);
-            return;
+            failAll(drained, e);
+            return null;
         } finally {
             volume.writeLock.unlock();
-        }
-        try {
-            volume.awaitDurable(g, end);
-        } catch (VolumeException e) {
-            failAll(batch, e);
-            return;
-        }
-        for (Request r : batch) {
-            r.complete(r.sequence);
         }
     }
 
@@ -162,6 +235,7 @@ final class GroupCommit {
         Request r;
         while ((r = queue.peek()) != null && (batch.isEmpty() || bytes + r.record.remaining() <= BATCH_BYTES_MAX)) {
             queue.poll();
+            r.drained = true;
             batch.add(r);
             bytes += r.record.remaining();
         }

@@ -33,6 +33,11 @@ import java.util.zip.CRC32C;
  *       returns only after its record is fsynced (unless {@link VolumeConfig#fsync()} is off). A
  *       failed fsync fails the volume for writes until it is reopened, because after a failed
  *       fsync the kernel may have dropped the dirty pages.
+ *   <li>Replicated records keep the primary's sequence numbers, so they must reach the files in
+ *       sequence order. A large one lets the group commit queue ahead of it be written first
+ *       ({@link GroupCommit#afterQueued}). {@link #applyReplicated(ReplicatedNeedle, Runnable)}
+ *       tells its caller when a record's place in that order is fixed, so a caller that feeds
+ *       records one after the other need not wait for each fsync.
  *   <li>Reads: one index lookup (optimistic, without a lock when no publish is under way), then
  *       one positional read of the whole record,
  *       which is checked (magic, ids, record CRC, cookie, data CRC, padding) before any byte is
@@ -48,6 +53,7 @@ public final class Volume implements AutoCloseable {
     private static final int SMALL_RECORD_BYTES = 256 << 10;
     /** Bound on retries of a read whose generation of files was swapped under it. */
     private static final int GENERATION_RETRIES = 16;
+    private static final Runnable NOTHING = () -> {};
 
     private final Path dir;
     private final int volumeId;
@@ -122,12 +128,17 @@ public final class Volume implements AutoCloseable {
         return config;
     }
 
+    /** The highest sequence number written to the volume so far, durable or not yet. */
+    public long lastSequence() {
+        return lastSequence;
+    }
+
     // ---------------------------------------------------------------- writes
 
     /** Appends a needle; returns its sequence number once it is durable. */
     public long append(long needleId, int cookie, ByteBuffer data) throws VolumeException {
         checkSize(data.remaining());
-        return appendRecord(0, cookie, needleId, data, null, data.remaining(), 0);
+        return appendRecord(0, cookie, needleId, data, null, data.remaining(), 0, NOTHING);
     }
 
     public long append(long needleId, int cookie, byte[] data) throws VolumeException {
@@ -141,7 +152,7 @@ public final class Volume implements AutoCloseable {
      */
     public long append(long needleId, int cookie, InputStream data, long length) throws VolumeException {
         checkSize(length);
-        return appendRecord(0, cookie, needleId, null, data, length, 0);
+        return appendRecord(0, cookie, needleId, null, data, length, 0, NOTHING);
     }
 
     /**
@@ -166,7 +177,8 @@ public final class Volume implements AutoCloseable {
                 }
                 throw VolumeException.fromIo("delete needle " + needleId, e);
             }
-            return appendRecord(NeedleFormat.FLAG_TOMBSTONE, cookie, needleId, ByteBuffer.allocate(0), null, 0, 0);
+            return appendRecord(NeedleFormat.FLAG_TOMBSTONE, cookie, needleId, ByteBuffer.allocate(0), null, 0, 0,
+                    NOTHING);
         }
     }
 
@@ -175,6 +187,19 @@ public final class Volume implements AutoCloseable {
      * number, which must be above this replica's last one.
      */
     public void applyReplicated(ReplicatedNeedle record) throws VolumeException {
+        applyReplicated(record, NOTHING);
+    }
+
+    /**
+     * As {@link #applyReplicated(ReplicatedNeedle)}, and runs {@code onQueued} as soon as the record
+     * has its place in the volume's write order, before it is durable: once it is queued for group
+     * commit (small records) or written (large ones). A caller that hands records over in sequence
+     * order lets the next one go then, so that records applied by many threads still share fsyncs;
+     * waiting for durability instead would cost one fsync per record. {@code onQueued} is not run
+     * when the record is refused before it gets its place (bad input, a closed volume); it runs on
+     * the caller's thread and must not throw.
+     */
+    public void applyReplicated(ReplicatedNeedle record, Runnable onQueued) throws VolumeException {
         if (record.sequence() <= 0) {
             throw new VolumeException(VolumeErrorCode.BAD_INPUT, "sequence must be positive");
         }
@@ -184,7 +209,7 @@ public final class Volume implements AutoCloseable {
         }
         checkSize(record.data().remaining());
         appendRecord(flags, record.cookie(), record.needleId(), record.data(), null, record.data().remaining(),
-                record.sequence());
+                record.sequence(), onQueued);
     }
 
     private void checkSize(long length) throws VolumeException {
@@ -198,15 +223,40 @@ public final class Volume implements AutoCloseable {
     }
 
     private long appendRecord(int flags, int cookie, long needleId, ByteBuffer data, InputStream stream, long length,
-            long givenSequence) throws VolumeException {
+            long givenSequence, Runnable onQueued) throws VolumeException {
         if (stream == null && NeedleFormat.recordBytes(length) <= SMALL_RECORD_BYTES) {
             if (closed) {
                 throw closedError();
             }
             ByteBuffer record = NeedleFormat.encode(gen.superblock.salt(), flags, cookie, needleId, data, 0);
             return groupCommit.append(new GroupCommit.Request(record, needleId,
-                    (flags & NeedleFormat.FLAG_TOMBSTONE) != 0, (int) length, givenSequence));
+                    (flags & NeedleFormat.FLAG_TOMBSTONE) != 0, (int) length, givenSequence), onQueued);
         }
+        if (givenSequence == 0) {
+            Written w = writeDirect(flags, cookie, needleId, data, stream, length, 0);
+            awaitDurable(w.generation(), w.end());
+            return w.sequence();
+        }
+        // A given sequence must not overtake the lower ones still queued for group commit: they
+        // would then fail as regressions. They are written first, and made durable with this one.
+        List<GroupCommit.Batch> ahead = new ArrayList<>();
+        try {
+            Written w = groupCommit.afterQueued(() -> writeDirect(flags, cookie, needleId, data, stream, length,
+                    givenSequence), ahead);
+            onQueued.run();
+            awaitDurable(w.generation(), w.end());
+            return w.sequence();
+        } finally {
+            groupCommit.finish(ahead);
+        }
+    }
+
+    /** A record written but perhaps not durable yet: where it ends, in which files, and its sequence. */
+    private record Written(Generation generation, long end, long sequence) {}
+
+    /** Writes a large or streamed record under the write lock, outside group commit. */
+    private Written writeDirect(int flags, int cookie, long needleId, ByteBuffer data, InputStream stream,
+            long length, long givenSequence) throws VolumeException {
         Generation g;
         long end;
         long sequence;
@@ -239,8 +289,7 @@ public final class Volume implements AutoCloseable {
         } finally {
             writeLock.unlock();
         }
-        awaitDurable(g, end);
-        return sequence;
+        return new Written(g, end, sequence);
     }
 
     /**

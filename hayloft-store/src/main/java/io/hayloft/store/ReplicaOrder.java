@@ -1,0 +1,125 @@
+package io.hayloft.store;
+
+import io.hayloft.volume.ReplicatedNeedle;
+import io.hayloft.volume.Volume;
+import io.hayloft.volume.VolumeException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands the records a secondary receives from its primary to their volume in sequence order.
+ *
+ * <p>Implementation notes. A primary forwards concurrent writes concurrently, so they can arrive
+ * out of order, while the volume takes a given sequence only above its last one. A record with
+ * sequence s therefore waits until every lower sequence was handed over (s is the next expected,
+ * which starts at the volume's last sequence + 1). "Handed over" means its place in the volume's
+ * write order is fixed ({@link Volume#applyReplicated(ReplicatedNeedle, Runnable)}), not that it is
+ * durable: the next record goes on at once and many share one fsync. The wait is bounded: a lower
+ * record that never comes (its forward failed, or the primary crashed after its local append)
+ * must not stop the volume. The bound is on a stall: it starts over whenever the next expected
+ * sequence moves, because under load a record can wait behind a long run of lower ones that are
+ * all arriving, and giving up on them would fail writes that were merely slow. After the bound
+ * without progress the record goes ahead and leaves a gap; if the lower
+ * record arrives after all, the volume refuses it as a regression, its write fails on the
+ * primary, and the primary's failure rule makes the volume read-only. Nothing acknowledged is
+ * lost: the primary acknowledges a write only once every replica took it.
+ */
+final class ReplicaOrder {
+    private static final Logger log = LoggerFactory.getLogger(ReplicaOrder.class);
+
+    private final long waitNanos;
+    private final ConcurrentMap<Integer, VolumeOrder> volumes = new ConcurrentHashMap<>();
+
+    ReplicaOrder(long waitMs) {
+        this.waitNanos = TimeUnit.MILLISECONDS.toNanos(waitMs);
+    }
+
+    /** Applies a record from the primary once the lower sequences were handed over, or the wait ran out. */
+    void apply(Volume volume, ReplicatedNeedle record) throws VolumeException, InterruptedException {
+        VolumeOrder order = volumes.computeIfAbsent(volume.id(), id -> new VolumeOrder());
+        order.awaitTurn(volume, record.sequence(), waitNanos);
+        AtomicBoolean handedOver = new AtomicBoolean();
+        Runnable onQueued = () -> {
+            if (handedOver.compareAndSet(false, true)) {
+                order.handedOver(record.sequence());
+            }
+        };
+        try {
+            volume.applyReplicated(record, onQueued);
+        } finally {
+            // A record refused before it got its place must not hold back the ones after it.
+            onQueued.run();
+        }
+    }
+
+    /** Records of the volume waiting for a lower sequence, for tests. */
+    int waiting(int volumeId) {
+        VolumeOrder order = volumes.get(volumeId);
+        return order == null ? 0 : order.waiting();
+    }
+
+    /** The order of one volume. */
+    private static final class VolumeOrder {
+        private final ReentrantLock lock = new ReentrantLock();
+        private final Condition turn = lock.newCondition();
+        /** The sequence after the last one handed over; 0 before the first. */
+        private long next;
+        private int waiting;
+
+        void awaitTurn(Volume volume, long sequence, long waitNanos) throws InterruptedException {
+            lock.lock();
+            try {
+                long left = waitNanos;
+                long waitedFor = 0;
+                long expected;
+                // The volume's own last sequence covers the start and records written by other means.
+                while (sequence > (expected = Math.max(next, volume.lastSequence() + 1))) {
+                    if (expected != waitedFor) {
+                        // The lower records are coming in: the bound is on a stall, not on the queue ahead.
+                        waitedFor = expected;
+                        left = waitNanos;
+                    }
+                    if (left <= 0) {
+                        log.warn("volume {}: sequence {} waited {} ms for {}, which did not come, and goes ahead, "
+                                + "leaving a gap; a late record below it will be refused", volume.id(), sequence,
+                                TimeUnit.NANOSECONDS.toMillis(waitNanos), expected);
+                        return;
+                    }
+                    waiting++;
+                    try {
+                        left = turn.awaitNanos(left);
+                    } finally {
+                        waiting--;
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        void handedOver(long sequence) {
+            lock.lock();
+            try {
+                next = Math.max(next, sequence + 1);
+                turn.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        int waiting() {
+            lock.lock();
+            try {
+                return waiting;
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package io.hayloft.store;
+
+import io.hayloft.proto.WireErrors;
+import io.hayloft.proto.v1.CreateVolumeRequest;
+import io.hayloft.proto.v1.ErrorCode;
+import io.hayloft.proto.v1.Fid;
+import io.hayloft.proto.v1.StoreInfo;
+import io.hayloft.proto.v1.WriteHeader;
+import io.hayloft.volume.ReplicatedNeedle;
+import io.hayloft.volume.Volume;
+import io.hayloft.volume.VolumeException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The store's part in replication: a client's write or delete is taken by the volume's primary,
+ * appended there and forwarded to every secondary; a record forwarded by a primary is applied in
+ * sequence order.
+ *
+ * <p>The failure rule: a write is acknowledged only once every replica took it. When a secondary
+ * fails or does not answer in time, the primary makes its own replica read-only (durably, so that
+ * no later write can be acknowledged without that secondary), tells the {@link
+ * ReplicaFailureListener}, and answers REPLICA_FAILED. The record stays on the replicas that took
+ * it, unacknowledged; the client writes it again elsewhere.
+ */
+final class Replication {
+    private static final Logger log = LoggerFactory.getLogger(Replication.class);
+
+    private final String storeId;
+    private final ReplicaSets sets;
+    private final Forwarder forwarder;
+    private final PeerChannels peers;
+    private final ReplicaOrder order;
+    private final ReplicaFailureListener listener;
+
+    Replication(String storeId, ReplicaSets sets, PeerChannels peers, StoreConfig config,
+            ReplicaFailureListener listener) {
+        this.storeId = storeId;
+        this.sets = sets;
+        this.peers = peers;
+        this.forwarder = new Forwarder(peers, config.forwardTimeoutMs());
+        this.order = new ReplicaOrder(config.replicaOrderWaitMs());
+        this.listener = listener;
+    }
+
+    ReplicaOrder order() {
+        return order;
+    }
+
+    /**
+     * Refuses a client's write or delete unless this store is the volume's primary: the first of
+     * its replicas, or its only store when meta gave it none.
+     */
+    void checkPrimary(int volumeId) {
+        CreateVolumeRequest set = sets.get(volumeId).orElseThrow(() -> WireErrors.toStatus(ErrorCode.NOT_PRIMARY,
+                "volume " + volumeId + " has no usable replica set on store " + storeId
+                        + ", which takes no client writes for it until meta creates the volume again"));
+        if (set.getReplicasCount() > 0 && !set.getReplicas(0).getStoreId().equals(storeId)) {
+            StoreInfo primary = set.getReplicas(0);
+            throw WireErrors.toStatus(ErrorCode.NOT_PRIMARY, "store " + storeId + " is not the primary of volume "
+                    + volumeId + "; store " + primary.getStoreId() + " at " + primary.getAddress() + " is");
+        }
+    }
+
+    /** A client's write on the primary: appends, forwards, and returns the sequence once every replica has it. */
+    long writeAsPrimary(Volume volume, WriteHeader header, byte[] data) throws VolumeException, InterruptedException {
+        checkPrimary(volume.id());
+        Fid fid = header.getFid();
+        long sequence = volume.append(fid.getNeedleId(), fid.getCookie(), data);
+        List<StoreInfo> secondaries = secondaries(volume.id());
+        if (!secondaries.isEmpty()) {
+            List<String> failed = forwarder.write(secondaries, header.toBuilder().setSequence(sequence).build(), data);
+            checkForwarded(volume, "write of needle " + fid.getNeedleId(), sequence, failed);
+        }
+        return sequence;
+    }
+
+    /** A client's delete on the primary: a tombstone here and on every secondary. */
+    long deleteAsPrimary(Volume volume, Fid fid) throws VolumeException, InterruptedException {
+        checkPrimary(volume.id());
+        long sequence = volume.delete(fid.getNeedleId(), fid.getCookie());
+        List<StoreInfo> secondaries = secondaries(volume.id());
+        if (!secondaries.isEmpty()) {
+            List<String> failed = forwarder.delete(secondaries, fid, sequence);
+            checkForwarded(volume, "delete of needle " + fid.getNeedleId(), sequence, failed);
+        }
+        return sequence;
+    }
+
+    /** A record forwarded by the primary (or sent by a catching-up replica), applied in sequence order. */
+    void applyFromPrimary(Volume volume, ReplicatedNeedle record) throws VolumeException, InterruptedException {
+        order.apply(volume, record);
+    }
+
+    private List<StoreInfo> secondaries(int volumeId) {
+        List<StoreInfo> replicas = sets.get(volumeId).map(CreateVolumeRequest::getReplicasList).orElse(List.of());
+        return replicas.size() <= 1 ? List.of() : replicas.subList(1, replicas.size());
+    }
+
+    /** Applies the failure rule when some secondary did not take the record. */
+    private void checkForwarded(Volume volume, String what, long sequence, List<String> failed) {
+        if (failed.isEmpty()) {
+            return;
+        }
+        String reason = what + " (sequence " + sequence + ") in volume " + volume.id() + " failed on "
+                + String.join("; ", failed);
+        if (peers.isClosed()) {
+            // Our own channels were closed under the forward: this store is stopping, no secondary failed.
+            throw WireErrors.toStatus(ErrorCode.UNAVAILABLE, reason + "; the store is stopping");
+        }
+        try {
+            volume.seal();
+            reason += "; the volume is read-only now";
+        } catch (VolumeException e) {
+            log.error("volume {}: a replica failed a write, and making the volume read-only failed too: {}",
+                    volume.id(), e.getMessage());
+            reason += "; making the volume read-only failed too: " + e.getMessage();
+        }
+        try {
+            listener.onReplicaFailed(volume.id(), reason);
+        } catch (RuntimeException e) {
+            log.error("volume {}: the replica failure listener failed", volume.id(), e);
+        }
+        throw WireErrors.toStatus(ErrorCode.REPLICA_FAILED, reason);
+    }
+}

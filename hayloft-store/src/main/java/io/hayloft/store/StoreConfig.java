@@ -1,0 +1,46 @@
+package io.hayloft.store;
+
+/**
+ * Settings of a store's service, each with one default and a validated range.
+ *
+ * @param bytesInFlightMax bound on the bytes of needles being received at once, over all calls; a
+ *     write that would pass it is refused with UNAVAILABLE, to be retried. Range 1 MiB to 1 TiB.
+ *     Default 256 MiB.
+ * @param forwardTimeoutMs deadline of each forward from a primary to a secondary; a secondary that
+ *     has not answered by then has failed the write. Range 10 ms to 10 minutes. Default 10 s.
+ * @param replicaOrderWaitMs how long a secondary holds a record that arrived before a lower
+ *     sequence of its volume while the next expected sequence does not come (the wait starts over
+ *     each time it comes); after that it applies the record anyway, leaving a gap that the late
+ *     record can no longer fill. Range 0 to 1 minute. Default 2 s.
+ */
+public record StoreConfig(long bytesInFlightMax, long forwardTimeoutMs, long replicaOrderWaitMs) {
+
+    public StoreConfig {
+        requireRange("bytesInFlightMax", bytesInFlightMax, 1L << 20, 1L << 40);
+        requireRange("forwardTimeoutMs", forwardTimeoutMs, 10, 600_000);
+        requireRange("replicaOrderWaitMs", replicaOrderWaitMs, 0, 60_000);
+    }
+
+    /** The defaults for production use. */
+    public static StoreConfig defaults() {
+        return new StoreConfig(256L << 20, 10_000, 2_000);
+    }
+
+    public StoreConfig withBytesInFlightMax(long value) {
+        return new StoreConfig(value, forwardTimeoutMs, replicaOrderWaitMs);
+    }
+
+    public StoreConfig withForwardTimeoutMs(long value) {
+        return new StoreConfig(bytesInFlightMax, value, replicaOrderWaitMs);
+    }
+
+    public StoreConfig withReplicaOrderWaitMs(long value) {
+        return new StoreConfig(bytesInFlightMax, forwardTimeoutMs, value);
+    }
+
+    private static void requireRange(String key, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(key + " must be in [" + min + ", " + max + "], got " + value);
+        }
+    }
+}

@@ -1,0 +1,178 @@
+package io.hayloft.volume;
+
+import static io.hayloft.volume.VolumeTestSupport.assertCode;
+import static io.hayloft.volume.VolumeTestSupport.bytes;
+import static io.hayloft.volume.VolumeTestSupport.config;
+import static io.hayloft.volume.VolumeTestSupport.toArray;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Replicated records handed over in sequence order from many threads, as a secondary store does. */
+class ReplicatedApplyTest {
+    private static final long WAIT_MS = 30_000;
+
+    @TempDir
+    Path dir;
+
+    /** Lets the record with sequence s through only once s - 1 was handed over, like a store's sequencer. */
+    static final class Turns {
+        private final ReentrantLock lock = new ReentrantLock();
+        private final Condition changed = lock.newCondition();
+        private long next = 1;
+
+        void await(long sequence) throws InterruptedException {
+            lock.lock();
+            try {
+                long left = TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
+                while (next != sequence) {
+                    if (left <= 0) {
+                        throw new AssertionError("sequence " + sequence + " never got its turn; next is " + next);
+                    }
+                    left = changed.awaitNanos(left);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        void handedOver(long sequence) {
+            lock.lock();
+            try {
+                next = sequence + 1;
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private static ReplicatedNeedle record(long sequence, int length) {
+        return new ReplicatedNeedle(sequence * 10, (int) sequence, false, sequence,
+                ByteBuffer.wrap(bytes(sequence * 10, length)));
+    }
+
+    /** Applies records 1..sizes.length, one thread each, handed over in order through the hook. */
+    private static void applyInOrder(Volume v, int[] sizes, Runnable afterEachQueued) throws Exception {
+        Turns turns = new Turns();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> applied = new ArrayList<>();
+            for (int i = 0; i < sizes.length; i++) {
+                long sequence = i + 1;
+                int size = sizes[i];
+                applied.add(pool.submit(() -> {
+                    turns.await(sequence);
+                    v.applyReplicated(record(sequence, size), () -> {
+                        turns.handedOver(sequence);
+                        afterEachQueued.run();
+                    });
+                    return null;
+                }));
+            }
+            for (Future<?> f : applied) {
+                f.get(WAIT_MS, TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    private static void assertHolds(Volume v, int[] sizes) throws VolumeException {
+        List<ReplicatedNeedle> records = new ArrayList<>();
+        long after = 0;
+        List<ReplicatedNeedle> batch;
+        while (!(batch = v.recordsAfter(after, 8 << 20)).isEmpty()) {
+            records.addAll(batch);
+            after = batch.getLast().sequence();
+        }
+        assertThat(records).hasSize(sizes.length);
+        for (int i = 0; i < sizes.length; i++) {
+            ReplicatedNeedle r = records.get(i);
+            assertThat(r.sequence()).isEqualTo(i + 1);
+            assertThat(r.needleId()).isEqualTo((i + 1) * 10L);
+            assertThat(toArray(r.data())).isEqualTo(bytes((i + 1) * 10L, sizes[i]));
+        }
+    }
+
+    /**
+     * While the first batch is held in its write, every other record gets queued behind it: the
+     * hook lets the next record go before the previous one is durable, so the rest share one fsync.
+     */
+    @Test
+    void recordsHandedOverWhenQueuedShareFsyncs() throws Exception {
+        int n = 200;
+        CountDownLatch allQueued = new CountDownLatch(n);
+        AtomicBoolean firstWrite = new AtomicBoolean(true);
+        AtomicInteger fsyncs = new AtomicInteger();
+        Failpoints holdFirstWrite = name -> {
+            if (name.equals("append.fsynced")) {
+                fsyncs.incrementAndGet();
+            }
+            if (name.equals("append.written") && firstWrite.getAndSet(false)) {
+                try {
+                    assertThat(allQueued.await(WAIT_MS, TimeUnit.MILLISECONDS)).isTrue();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException();
+                }
+            }
+        };
+        int[] sizes = new int[n];
+        for (int i = 0; i < n; i++) {
+            sizes[i] = (i * 37) % 3000;
+        }
+        try (Volume v = Volume.create(dir, 1, 7, config(true), holdFirstWrite)) {
+            applyInOrder(v, sizes, allQueued::countDown);
+            assertHolds(v, sizes);
+            assertThat(fsyncs.get()).isLessThanOrEqualTo(2);
+        }
+    }
+
+    /**
+     * Large records are written outside group commit; one that follows small ones still queued
+     * must wait for them, or they would fail as sequence regressions.
+     */
+    @Test
+    void largeAndSmallRecordsKeepTheirOrder() throws Exception {
+        int[] sizes = new int[120];
+        for (int i = 0; i < sizes.length; i++) {
+            sizes[i] = switch (i % 6) {
+                case 0 -> 0;
+                case 1 -> 1;
+                case 2 -> 4097;
+                case 3 -> 300_000;
+                case 4 -> (256 << 10) - 40;
+                default -> 700_001;
+            };
+        }
+        try (Volume v = Volume.create(dir, 1, 7, config(true))) {
+            applyInOrder(v, sizes, () -> {});
+            assertHolds(v, sizes);
+            assertThat(v.lastSequence()).isEqualTo(sizes.length);
+        }
+    }
+
+    @Test
+    void aRefusedRecordDoesNotRunTheHook() throws Exception {
+        AtomicBoolean ran = new AtomicBoolean();
+        try (Volume v = Volume.create(dir, 1, 7, config(false))) {
+            assertCode(VolumeErrorCode.BAD_INPUT, () -> v.applyReplicated(
+                    new ReplicatedNeedle(1, 1, true, 1, ByteBuffer.wrap(new byte[1])), () -> ran.set(true)));
+            v.applyReplicated(record(1, 10), () -> ran.set(true));
+            assertThat(ran).isTrue();
+            assertCode(VolumeErrorCode.SEQUENCE_REGRESSION, () -> v.applyReplicated(record(1, 10), () -> {}));
+        }
+    }
+}
