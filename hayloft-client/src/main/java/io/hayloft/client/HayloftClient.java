@@ -59,6 +59,7 @@ public final class HayloftClient implements AutoCloseable {
     private final Map<Integer, Long> excluded = new ConcurrentHashMap<>();
     private final Cache<Integer, VolumeInfo> locations;
     private final SecureRandom cookies = new SecureRandom();
+    private final java.util.concurrent.atomic.AtomicLong assignments = new java.util.concurrent.atomic.AtomicLong();
 
     /** A block of needle ids on one volume, used in order. */
     private static final class Lease {
@@ -104,6 +105,11 @@ public final class HayloftClient implements AutoCloseable {
         return meta;
     }
 
+    /** How many assignments this client has asked meta for: a few, not one per write. */
+    public long assignments() {
+        return assignments.get();
+    }
+
     // ---- writes
 
     /** Writes the bytes as a new needle on rf replicas and returns its fid once all made it durable. */
@@ -144,6 +150,7 @@ public final class HayloftClient implements AutoCloseable {
             Lease l = leases[slot];
             if (l == null || !l.usable() || isExcluded(l.volume.getVolumeId())) {
                 l = new Lease(meta.assign(options.assignCount(), excludedVolumes()));
+                assignments.incrementAndGet();
                 leases[slot] = l;
             }
             return new Placement(l.volume, l.next++);

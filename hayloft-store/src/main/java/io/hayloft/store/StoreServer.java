@@ -76,6 +76,11 @@ public final class StoreServer implements AutoCloseable {
         return server.getPort();
     }
 
+    /** Brings this store's secondary replicas up to their primaries; returns the records applied. */
+    public long catchUpWithPrimaries() {
+        return service.catchUpWithPrimaries();
+    }
+
     public VolumeSet volumes() {
         return volumes;
     }

@@ -258,6 +258,11 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
     }
 
     /** Closes the channels to peer stores; the volumes belong to the caller. */
+    /** Brings this store's secondary replicas up to their primaries; returns the records applied. */
+    public long catchUpWithPrimaries() {
+        return replication.catchUpWithPrimaries(volumes);
+    }
+
     @Override
     public void close() {
         peers.close();

@@ -1,0 +1,235 @@
+package io.hayloft.cluster;
+
+import io.hayloft.client.HayloftClient;
+import io.hayloft.client.HayloftException;
+import io.hayloft.client.MetaClient;
+import io.hayloft.meta.raft.MetaGroup;
+import io.hayloft.proto.v1.ClusterStatusResponse;
+import io.hayloft.proto.v1.StoreInfo;
+import io.hayloft.proto.v1.StoreState;
+import io.hayloft.store.StoreConfig;
+import io.hayloft.store.StoreNode;
+import io.hayloft.volume.VolumeConfig;
+import io.hayloft.volume.VolumeException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A whole Hayloft cluster in this process: a meta group and stores, on real sockets on
+ * 127.0.0.1, each with its own directory under one root. Stores keep their id, directory and
+ * port across a stop and restart, as a machine that reboots would. For tests, benchmarks, and
+ * the one-command {@code hayloft server}.
+ */
+public final class LocalCluster implements AutoCloseable {
+    /**
+     * The shape of the cluster.
+     *
+     * @param metaPeers 1, 3 or 5
+     * @param stores how many stores
+     * @param replicationFactor replicas of each volume, at most {@code stores}
+     * @param heartbeatInterval how often stores heartbeat
+     * @param deadTimeout a store silent this long is dead
+     */
+    public record Options(int metaPeers, int stores, int replicationFactor, VolumeConfig volumeConfig,
+            StoreConfig storeConfig, Duration heartbeatInterval, Duration deadTimeout) {
+        public Options {
+            Objects.requireNonNull(volumeConfig, "volumeConfig");
+            Objects.requireNonNull(storeConfig, "storeConfig");
+            if (stores < 1 || replicationFactor < 1 || replicationFactor > stores) {
+                throw new IllegalArgumentException("need at least one store and 1 <= replicationFactor <= stores");
+            }
+        }
+
+        /** 3 meta peers, 3 stores, rf 3, fsynced volumes, 1 s heartbeats, 10 s dead timeout. */
+        public static Options defaults() {
+            return new Options(3, 3, 3, VolumeConfig.defaults(), StoreConfig.defaults(), Duration.ofSeconds(1),
+                    Duration.ofSeconds(10));
+        }
+
+        public Options withStores(int n) {
+            return new Options(metaPeers, n, replicationFactor, volumeConfig, storeConfig, heartbeatInterval,
+                    deadTimeout);
+        }
+
+        public Options withLiveness(Duration heartbeat, Duration dead) {
+            return new Options(metaPeers, stores, replicationFactor, volumeConfig, storeConfig, heartbeat, dead);
+        }
+
+        public Options withVolumeConfig(VolumeConfig c) {
+            return new Options(metaPeers, stores, replicationFactor, c, storeConfig, heartbeatInterval, deadTimeout);
+        }
+
+        public Options withStoreConfig(StoreConfig c) {
+            return new Options(metaPeers, stores, replicationFactor, volumeConfig, c, heartbeatInterval, deadTimeout);
+        }
+    }
+
+    private final Options options;
+    private final MetaGroup meta;
+    private final StoreNode.Identity[] identities;
+    private final StoreNode[] stores;
+
+    private LocalCluster(Path dir, Options options) throws IOException, VolumeException {
+        this.options = options;
+        meta = MetaGroup.start(dir.resolve("meta"), options.metaPeers(), c -> c
+                .withLiveness(options.heartbeatInterval(), options.deadTimeout())
+                .withReplicationFactor(options.replicationFactor()));
+        identities = new StoreNode.Identity[options.stores()];
+        stores = new StoreNode[options.stores()];
+        try {
+            for (int i = 0; i < stores.length; i++) {
+                identities[i] = new StoreNode.Identity("store" + i, "", dir.resolve("store" + i),
+                        new InetSocketAddress("127.0.0.1", freePort()), "127.0.0.1", meta.apiAddresses());
+                stores[i] = StoreNode.start(identities[i], options.volumeConfig(), options.storeConfig());
+            }
+        } catch (IOException | RuntimeException e) {
+            closeQuietly();
+            throw e;
+        }
+    }
+
+    /** Starts a cluster under {@code dir} and waits until every store is registered and live. */
+    public static LocalCluster start(Path dir, Options options) throws IOException, VolumeException {
+        LocalCluster c = new LocalCluster(dir, options);
+        try {
+            c.awaitStoresLive(Duration.ofSeconds(60));
+        } catch (RuntimeException e) {
+            c.closeQuietly();
+            throw e;
+        }
+        return c;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    public MetaGroup meta() {
+        return meta;
+    }
+
+    public List<String> metaAddresses() {
+        return meta.apiAddresses();
+    }
+
+    /** The running store {@code i}, or null while it is stopped. */
+    public StoreNode store(int i) {
+        return stores[i];
+    }
+
+    public int storeCount() {
+        return stores.length;
+    }
+
+    public String storeId(int i) {
+        return identities[i].storeId();
+    }
+
+    /** A new client of the cluster; the caller closes it. */
+    public HayloftClient client() {
+        return HayloftClient.connect(metaAddresses());
+    }
+
+    /** Stops store {@code i} as a crash would leave it: files stay, the port is released. */
+    public void stopStore(int i) throws VolumeException {
+        if (stores[i] != null) {
+            StoreNode s = stores[i];
+            stores[i] = null;
+            s.close();
+        }
+    }
+
+    /** Restarts a stopped store from its directory, on its old port. */
+    public void restartStore(int i) throws IOException, VolumeException {
+        if (stores[i] == null) {
+            stores[i] = StoreNode.start(identities[i], options.volumeConfig(), options.storeConfig());
+        }
+    }
+
+    /** Waits until meta counts every running store live; throws when that takes longer than {@code timeout}. */
+    public void awaitStoresLive(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (MetaClient client = MetaClient.connect(metaAddresses())) {
+            while (true) {
+                try {
+                    ClusterStatusResponse status = client.clusterStatus();
+                    if (allRunningLive(status)) {
+                        return;
+                    }
+                } catch (HayloftException e) {
+                    // No leader yet: keep waiting.
+                }
+                if (System.nanoTime() - deadline > 0) {
+                    throw new IllegalStateException("stores not all live within " + timeout);
+                }
+                Thread.sleep(50);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private boolean allRunningLive(ClusterStatusResponse status) {
+        for (int i = 0; i < stores.length; i++) {
+            if (stores[i] == null) {
+                continue;
+            }
+            int index = i;
+            String id = identities[i].storeId();
+            boolean live = status.getStoresList().stream().anyMatch(s -> s.getStoreId().equals(id)
+                    && s.getState() == StoreState.STORE_LIVE && s.getAddress().endsWith(":" + stores[index].port()));
+            if (!live) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The state meta holds for store {@code i}, as any peer sees it. */
+    public StoreState storeState(int i) {
+        try (MetaClient client = MetaClient.connect(metaAddresses())) {
+            return client.clusterStatus().getStoresList().stream()
+                    .filter(s -> s.getStoreId().equals(identities[i].storeId())).map(StoreInfo::getState)
+                    .findFirst().orElse(StoreState.STORE_STATE_UNSPECIFIED);
+        }
+    }
+
+    private void closeQuietly() {
+        try {
+            close();
+        } catch (IOException | RuntimeException e) {
+            // Already failing: the first error is the one to report.
+        }
+    }
+
+    @Override
+    public void close() throws IOException, VolumeException {
+        VolumeException storeError = null;
+        for (int i = 0; i < stores.length; i++) {
+            try {
+                stopStore(i);
+            } catch (VolumeException e) {
+                if (storeError == null) {
+                    storeError = e;
+                }
+            }
+        }
+        meta.close();
+        if (storeError != null) {
+            throw storeError;
+        }
+    }
+}

@@ -1,0 +1,283 @@
+package io.hayloft.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.hayloft.client.HayloftClient;
+import io.hayloft.client.HayloftException;
+import io.hayloft.proto.WireErrors;
+import io.hayloft.proto.v1.Chunk;
+import io.hayloft.proto.v1.CreateBucketRequest;
+import io.hayloft.proto.v1.ErrorCode;
+import io.hayloft.proto.v1.Fid;
+import io.hayloft.proto.v1.MetaGrpc;
+import io.hayloft.proto.v1.ObjectInfo;
+import io.hayloft.proto.v1.StoreInfo;
+import io.hayloft.proto.v1.StoreState;
+import io.hayloft.proto.v1.VolumeInfo;
+import io.hayloft.volume.ReplicatedNeedle;
+import io.hayloft.volume.Volume;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real cluster in this JVM: three meta peers and three or four stores, rf 3, on loopback with
+ * their own directories, used through the client library as the gateway uses it.
+ */
+class ClusterTest {
+    @TempDir
+    Path dir;
+
+    private LocalCluster cluster;
+    private HayloftClient client;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (client != null) {
+            client.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private void start(LocalCluster.Options options) throws Exception {
+        cluster = LocalCluster.start(dir, options);
+        client = cluster.client();
+    }
+
+    /** Blob {@code i} of the seeded set: its bytes follow from the seed and the index alone. */
+    private static byte[] blob(long seed, int i) {
+        Random r = new Random(seed * 1_000_003 + i);
+        int kind = r.nextInt(100);
+        int size;
+        if (kind < 79) {
+            size = r.nextInt(4097);
+        } else if (kind < 99) {
+            size = 4096 + r.nextInt(60 * 1024);
+        } else {
+            size = 64 * 1024 + r.nextInt(1200 * 1024);
+        }
+        byte[] b = new byte[size];
+        r.nextBytes(b);
+        return b;
+    }
+
+    private List<Fid> writeAll(long seed, int from, int to, int writers) throws Exception {
+        Fid[] fids = new Fid[to - from];
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> all = new ArrayList<>();
+            for (int w = 0; w < writers; w++) {
+                int writer = w;
+                all.add(pool.submit(() -> {
+                    for (int i = from + writer; i < to; i += writers) {
+                        fids[i - from] = client.write(blob(seed, i));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : all) {
+                f.get(10, TimeUnit.MINUTES);
+            }
+        }
+        return Arrays.asList(fids);
+    }
+
+    private void readAll(long seed, int from, List<Fid> fids, int readers) throws Exception {
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> all = new ArrayList<>();
+            for (int w = 0; w < readers; w++) {
+                int reader = w;
+                all.add(pool.submit(() -> {
+                    for (int i = reader; i < fids.size(); i += readers) {
+                        assertThat(client.read(fids.get(i))).as("blob %d (seed %d)", from + i, seed)
+                                .isEqualTo(blob(seed, from + i));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : all) {
+                f.get(10, TimeUnit.MINUTES);
+            }
+        }
+    }
+
+    @Test
+    void tenThousandBlobsOfMixedSizesReadBackByteForByte() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("ClusterTest seed " + seed);
+        start(LocalCluster.Options.defaults());
+        List<Fid> fids = writeAll(seed, 0, 10_000, 32);
+        assertThat(fids).doesNotContainNull().doesNotHaveDuplicates();
+        // Writes lease needle ids in blocks: meta is asked a few times, not per blob.
+        assertThat(client.assignments()).isLessThan(100);
+        readAll(seed, 0, fids, 32);
+
+        // Every replica of every volume holds the same records in the same order.
+        for (VolumeInfo v : client.meta().clusterStatus().getVolumesList()) {
+            List<String> expected = null;
+            for (StoreInfo r : v.getReplicasList()) {
+                int store = Integer.parseInt(r.getStoreId().substring("store".length()));
+                List<String> records = records(cluster.store(store).server().volumes().get(v.getVolumeId()));
+                if (expected == null) {
+                    expected = records;
+                } else {
+                    assertThat(records).as("volume %d on %s", v.getVolumeId(), r.getStoreId()).isEqualTo(expected);
+                }
+            }
+        }
+    }
+
+    private static List<String> records(Volume v) throws Exception {
+        List<String> out = new ArrayList<>();
+        long after = 0;
+        while (true) {
+            List<ReplicatedNeedle> batch = v.recordsAfter(after, 64 << 20);
+            if (batch.isEmpty()) {
+                return out;
+            }
+            for (ReplicatedNeedle r : batch) {
+                out.add(r.sequence() + ":" + r.needleId() + ":" + r.cookie() + ":" + r.tombstone() + ":"
+                        + r.data().remaining());
+                after = r.sequence();
+            }
+        }
+    }
+
+    @Test
+    void aStoppedStoresBlobsAreReadFromTheOtherReplicasAndNewWritesAvoidIt() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("ClusterTest seed " + seed);
+        start(LocalCluster.Options.defaults().withStores(4)
+                .withLiveness(Duration.ofMillis(200), Duration.ofMillis(1500)));
+        List<Fid> before = writeAll(seed, 0, 600, 16);
+        cluster.stopStore(1);
+        readAll(seed, 0, before, 16);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.storeState(1) == StoreState.STORE_DEAD);
+        List<Fid> after = writeAll(seed, 600, 900, 8);
+        readAll(seed, 600, after, 8);
+        for (Fid fid : after) {
+            VolumeInfo v = client.meta().lookupVolume(fid.getVolumeId());
+            assertThat(v.getReplicasList()).extracting(StoreInfo::getStoreId).doesNotContain("store1");
+        }
+
+        // The store comes back: it is live again, and its replicas catch up with their primaries.
+        cluster.restartStore(1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.storeState(1) == StoreState.STORE_LIVE);
+        for (VolumeInfo v : client.meta().clusterStatus().getVolumesList()) {
+            List<String> ids = v.getReplicasList().stream().map(StoreInfo::getStoreId).toList();
+            if (!ids.contains("store1") || ids.get(0).equals("store1")) {
+                continue;
+            }
+            int primary = Integer.parseInt(ids.get(0).substring("store".length()));
+            Volume mine = cluster.store(1).server().volumes().get(v.getVolumeId());
+            Volume theirs = cluster.store(primary).server().volumes().get(v.getVolumeId());
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(records(mine))
+                    .isEqualTo(records(theirs)));
+        }
+        readAll(seed, 0, before, 8);
+    }
+
+    @Test
+    void losingTheMetaLeaderLosesNoNameAndWritesGoOn() throws Exception {
+        start(LocalCluster.Options.defaults());
+        client.meta().createBucket("photos");
+        AtomicLong acknowledged = new AtomicLong();
+        List<String> names = java.util.Collections.synchronizedList(new ArrayList<>());
+        long seed = System.nanoTime();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> all = new ArrayList<>();
+            for (int w = 0; w < 8; w++) {
+                int writer = w;
+                all.add(pool.submit(() -> {
+                    for (int i = 0; i < 150; i++) {
+                        byte[] data = blob(seed, writer * 1000 + i);
+                        String key = "w" + writer + "/" + i;
+                        try {
+                            Fid fid = client.write(data);
+                            client.meta().putObject(ObjectInfo.newBuilder().setBucket("photos").setKey(key)
+                                    .setSize(data.length).addChunks(Chunk.newBuilder().setFid(fid)
+                                            .setLength(data.length)).build());
+                            names.add(key);
+                            acknowledged.incrementAndGet();
+                        } catch (HayloftException e) {
+                            // Unacknowledged; the writer goes on.
+                        }
+                    }
+                    return null;
+                }));
+            }
+            Thread.sleep(500);
+            int leader = cluster.meta().leaderIndex();
+            long stopped = System.nanoTime();
+            cluster.meta().stopPeer(leader);
+            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> cluster.meta().leaderIndex() >= 0);
+            System.out.println("new meta leader after " + (System.nanoTime() - stopped) / 1_000_000 + " ms");
+            for (Future<?> f : all) {
+                f.get(5, TimeUnit.MINUTES);
+            }
+            // The old leader comes back and catches up from the log or a snapshot.
+            cluster.meta().restartPeer(leader);
+            String last = names.get(names.size() - 1);
+            await().atMost(Duration.ofSeconds(30)).until(() -> cluster.meta().node(leader)
+                    .readLocal(s -> s.names().listObjects("photos", last, "", "", 1).getObjectsCount()) == 1);
+        }
+        assertThat(acknowledged.get()).isGreaterThan(8 * 150 / 2);
+        for (String key : names) {
+            ObjectInfo o = client.meta().getObject("photos", key);
+            int writer = Integer.parseInt(key.substring(1, key.indexOf('/')));
+            int i = Integer.parseInt(key.substring(key.indexOf('/') + 1));
+            assertThat(client.read(o.getChunks(0).getFid())).isEqualTo(blob(seed, writer * 1000 + i));
+        }
+    }
+
+    @Test
+    void badRequestsGetClearErrors() throws Exception {
+        start(LocalCluster.Options.defaults());
+        Fid fid = client.write("hello".getBytes());
+        assertCode(ErrorCode.NO_SUCH_VOLUME, () -> client.read(fid.toBuilder().setVolumeId(9999).build()));
+        assertCode(ErrorCode.NOT_FOUND, () -> client.read(fid.toBuilder().setNeedleId(fid.getNeedleId() + 1_000_000)
+                .build()));
+        assertCode(ErrorCode.WRONG_COOKIE, () -> client.read(fid.toBuilder().setCookie(fid.getCookie() ^ 1).build()));
+        client.meta().createBucket("docs");
+        assertCode(ErrorCode.BAD_REQUEST, () -> client.meta().putObject(ObjectInfo.newBuilder().setBucket("docs")
+                .setKey("x".repeat(2000)).build()));
+        client.delete(fid);
+        assertCode(ErrorCode.DELETED, () -> client.read(fid));
+
+        int leader = cluster.meta().leaderIndex();
+        String follower = cluster.metaAddresses().get((leader + 1) % 3);
+        ManagedChannel ch = NettyChannelBuilder.forTarget(follower).usePlaintext().build();
+        try {
+            assertThatThrownBy(() -> MetaGrpc.newBlockingStub(ch).createBucket(
+                    CreateBucketRequest.newBuilder().setBucket("other").build()))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(
+                            WireErrors.fromThrowable(e).orElseThrow().getCode()).isEqualTo(ErrorCode.NOT_LEADER));
+        } finally {
+            ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private static void assertCode(ErrorCode code, Runnable call) {
+        assertThatThrownBy(call::run).isInstanceOfSatisfying(HayloftException.class,
+                e -> assertThat(e.code()).as(e.getMessage()).isEqualTo(code));
+    }
+}

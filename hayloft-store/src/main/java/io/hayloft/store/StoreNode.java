@@ -1,0 +1,108 @@
+package io.hayloft.store;
+
+import io.hayloft.client.HayloftException;
+import io.hayloft.client.MetaClient;
+import io.hayloft.proto.v1.StoreInfo;
+import io.hayloft.volume.VolumeConfig;
+import io.hayloft.volume.VolumeException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A store as a member of a cluster: its {@link StoreServer}, registration and heartbeats with
+ * meta, and the reports of failed replicas that turn volumes read-only.
+ */
+public final class StoreNode implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(StoreNode.class);
+
+    private final StoreServer server;
+    private final MetaClient meta;
+    private final StoreHeartbeats heartbeats;
+
+    /**
+     * Who the store is and where it serves.
+     *
+     * @param storeId stable across restarts: meta knows the store's volumes by it
+     * @param rack the rack or failure domain, empty when unknown
+     * @param dataDir the directory of its volumes
+     * @param bindAddress where it listens (port 0 picks one)
+     * @param advertisedHost the host others reach it at (the port is the one bound)
+     * @param metaAddresses the meta peers' API addresses
+     */
+    public record Identity(String storeId, String rack, Path dataDir, InetSocketAddress bindAddress,
+            String advertisedHost, List<String> metaAddresses) {
+        public Identity {
+            Objects.requireNonNull(storeId, "storeId");
+            Objects.requireNonNull(rack, "rack");
+            Objects.requireNonNull(dataDir, "dataDir");
+            Objects.requireNonNull(bindAddress, "bindAddress");
+            Objects.requireNonNull(advertisedHost, "advertisedHost");
+            metaAddresses = List.copyOf(metaAddresses);
+            if (storeId.isEmpty() || metaAddresses.isEmpty()) {
+                throw new IllegalArgumentException("a store needs an id and at least one meta address");
+            }
+        }
+    }
+
+    private StoreNode(Identity id, VolumeConfig volumeConfig, StoreConfig config) throws VolumeException, IOException {
+        meta = MetaClient.connect(id.metaAddresses());
+        try {
+            server = StoreServer.start(id.storeId(), id.dataDir(), volumeConfig, config, id.bindAddress(),
+                    this::reportFailure);
+        } catch (IOException | RuntimeException e) {
+            meta.close();
+            throw e;
+        }
+        StoreInfo self = StoreInfo.newBuilder().setStoreId(id.storeId()).setRack(id.rack())
+                .setAddress(id.advertisedHost() + ":" + server.port()).build();
+        heartbeats = new StoreHeartbeats(self, server.volumes(), meta);
+        Thread.ofVirtual().name("catch-up-" + id.storeId()).start(server::catchUpWithPrimaries);
+    }
+
+    /** Opens the data directory, serves it, and joins the cluster (registration runs in the background). */
+    public static StoreNode start(Identity id, VolumeConfig volumeConfig, StoreConfig config)
+            throws VolumeException, IOException {
+        return new StoreNode(id, volumeConfig, config);
+    }
+
+    /** Tells meta off the failed write's path, so that the client's answer does not wait for it. */
+    private void reportFailure(int volumeId, String reason) {
+        ReplicaFailureListener.logging().onReplicaFailed(volumeId, reason);
+        Thread.ofVirtual().name("report-volume-" + volumeId).start(() -> {
+            try {
+                meta.reportVolumeFailure(volumeId, server.storeId(), reason);
+            } catch (HayloftException e) {
+                // The heartbeats report the sealed volume as read-only too, so meta learns of it anyway.
+                log.warn("could not report volume {} to meta: {}", volumeId, e.getMessage());
+            }
+        });
+    }
+
+    public StoreServer server() {
+        return server;
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    /** True once meta has accepted the store's registration. */
+    public boolean registered() {
+        return heartbeats.registered();
+    }
+
+    @Override
+    public void close() throws VolumeException {
+        try {
+            heartbeats.close();
+            meta.close();
+        } finally {
+            server.close();
+        }
+    }
+}
