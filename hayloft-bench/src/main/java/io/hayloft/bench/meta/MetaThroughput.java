@@ -2,6 +2,7 @@ package io.hayloft.bench.meta;
 
 import io.hayloft.client.MetaClient;
 import io.hayloft.meta.raft.MetaGroup;
+import io.hayloft.meta.server.MetaNode;
 import io.hayloft.proto.v1.Chunk;
 import io.hayloft.proto.v1.Fid;
 import io.hayloft.proto.v1.ObjectInfo;
@@ -16,10 +17,12 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Object-name puts and lookups per second through a three-peer meta group in this process, as
- * gateways make them: Meta gRPC calls to the leader, which batches the puts into Raft entries
- * (Raft over gRPC on loopback, fsynced log) and answers lookups with linearizable reads. C
- * concurrent callers, each waiting for its answer before the next call.
+ * Object-name puts and linearizable lookups per second through a three-peer meta group in this
+ * process (Raft over gRPC on loopback, fsynced log), with C concurrent callers each waiting for
+ * its answer before the next call. Measured two ways: callers in this process calling the leader's
+ * {@code MetaNode} directly (what Raft and the state machine sustain), and callers going through
+ * the {@code Meta} gRPC API with {@code MetaClient}, as gateways do (on one 2-core machine the
+ * callers' own gRPC work then shares the cores with the three peers).
  *
  * <p>Run: {@code java -cp hayloft-bench/target/benchmarks.jar io.hayloft.bench.meta.MetaThroughput
  * [callers] [seconds]}.
@@ -34,31 +37,45 @@ public final class MetaThroughput {
         try (MetaGroup group = MetaGroup.start(dir, 3, 100_000);
                 MetaClient client = MetaClient.connect(group.apiAddresses())) {
             client.createBucket("bench");
-            AtomicLong puts = new AtomicLong();
-            run(callers, 2, () -> put(client, puts));
-            puts.set(0);
-            long start = System.nanoTime();
-            run(callers, seconds, () -> put(client, puts));
-            double putSeconds = (System.nanoTime() - start) / 1e9;
-            long keys = NEXT.get();
-            AtomicLong gets = new AtomicLong();
-            run(callers, 2, () -> client.getObject("bench", "k" + ThreadLocalRandom.current().nextLong(keys)));
-            start = System.nanoTime();
-            run(callers, seconds, () -> {
-                client.getObject("bench", "k" + ThreadLocalRandom.current().nextLong(keys));
-                gets.incrementAndGet();
-            });
-            double getSeconds = (System.nanoTime() - start) / 1e9;
-            System.out.printf("callers=%d name puts/s=%.0f linearizable lookups/s=%.0f%n", callers,
-                    puts.get() / putSeconds, gets.get() / getSeconds);
+            MetaNode leader = group.node(group.leaderIndex());
+            measure("in-process", callers, seconds, leader::putObject, leader::getObject);
+            measure("gRPC", callers, seconds, client::putObject, client::getObject);
         }
+    }
+
+    interface Put {
+        Object put(ObjectInfo o) throws Exception;
+    }
+
+    interface Get {
+        Object get(String bucket, String key) throws Exception;
+    }
+
+    private static void measure(String how, int callers, int seconds, Put put, Get get) throws Exception {
+        AtomicLong puts = new AtomicLong();
+        run(callers, 2, () -> put(put, puts));
+        puts.set(0);
+        long start = System.nanoTime();
+        run(callers, seconds, () -> put(put, puts));
+        double putSeconds = (System.nanoTime() - start) / 1e9;
+        long keys = NEXT.get();
+        AtomicLong gets = new AtomicLong();
+        run(callers, 2, () -> get.get("bench", "k" + ThreadLocalRandom.current().nextLong(keys)));
+        start = System.nanoTime();
+        run(callers, seconds, () -> {
+            get.get("bench", "k" + ThreadLocalRandom.current().nextLong(keys));
+            gets.incrementAndGet();
+        });
+        double getSeconds = (System.nanoTime() - start) / 1e9;
+        System.out.printf("%s callers=%d name puts/s=%.0f linearizable lookups/s=%.0f%n", how, callers,
+                puts.get() / putSeconds, gets.get() / getSeconds);
     }
 
     private static final AtomicLong NEXT = new AtomicLong();
 
-    private static void put(MetaClient client, AtomicLong done) {
+    private static void put(Put put, AtomicLong done) throws Exception {
         long n = NEXT.getAndIncrement();
-        client.putObject(ObjectInfo.newBuilder().setBucket("bench").setKey("k" + n).setSize(4096)
+        put.put(ObjectInfo.newBuilder().setBucket("bench").setKey("k" + n).setSize(4096)
                 .setEtag("0123456789abcdef0123456789abcdef").addChunks(Chunk.newBuilder().setFid(Fid.newBuilder()
                         .setVolumeId(1).setNeedleId(n).setCookie((int) n)).setLength(4096)).build());
         done.incrementAndGet();

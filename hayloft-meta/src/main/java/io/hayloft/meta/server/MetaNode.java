@@ -61,6 +61,14 @@ public final class MetaNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MetaNode.class);
     /** Longest a caller waits for Raft before it is told to retry. */
     static final long RAFT_WAIT_MS = 20_000;
+    /** Commands per Raft entry at most; a put is ~100 bytes, so an entry stays far below Ratis's limits. */
+    private static final int BATCH_COMMANDS_MAX = 2_000;
+    /**
+     * Entries on their way through Raft at once. More entries in flight means smaller batches and
+     * more per-entry work; one means callers wait a whole round before their entry leaves. 2 to 8
+     * measured alike here (docs/benchmarks.md).
+     */
+    private static final int BATCHES_IN_FLIGHT_MAX = 4;
 
     private final MetaConfig config;
     private final RaftGroup group;
@@ -86,7 +94,8 @@ public final class MetaNode implements AutoCloseable {
                 ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT;
         raft = RaftServer.newBuilder().setServerId(RaftPeerId.valueOf(self.id())).setGroup(group)
                 .setProperties(raftProperties(config)).setStateMachine(stateMachine).setOption(option).build();
-        batcher = new ProposalBatcher(m -> submit(m, RaftClientRequest.writeRequestType()), Integer.getInteger("hl.batch", 2_000), Integer.getInteger("hl.inflight", 4));
+        batcher = new ProposalBatcher(m -> submit(m, RaftClientRequest.writeRequestType()), BATCH_COMMANDS_MAX,
+                BATCHES_IN_FLIGHT_MAX);
         liveness = new Liveness(this, config);
         growth = new VolumeGrowth(this, storeChannels);
         Server server = null;
@@ -132,7 +141,10 @@ public final class MetaNode implements AutoCloseable {
         RaftServerConfigKeys.Rpc.setTimeoutMax(props, TimeDuration.valueOf(600, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Read.setOption(props, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
         RaftServerConfigKeys.Read.setLeaderLeaseEnabled(props, true);
-        RaftServerConfigKeys.Log.Appender.setWaitTimeMin(props, TimeDuration.valueOf(Integer.getInteger("hl.waitmin", 10), TimeUnit.MILLISECONDS));
+        // Ratis's default pause of 10 ms between a leader's append calls to a follower sets the
+        // latency of every entry (one caller's put took ~16 ms); 2 ms brings it to ~4 ms, at the
+        // price of more CPU while entries are flowing (none when idle). See docs/benchmarks.md.
+        RaftServerConfigKeys.Log.Appender.setWaitTimeMin(props, TimeDuration.valueOf(2, TimeUnit.MILLISECONDS));
         return props;
     }
 
@@ -221,6 +233,27 @@ public final class MetaNode implements AutoCloseable {
             throw fromRaft(reply.getException());
         }
         return queryResult(reply);
+    }
+
+    /**
+     * Names an object, as the {@code PutObject} call does, for a caller in this process (the
+     * one-process server's gateway, benchmarks): no RPC between the caller and the leader.
+     * Returns the chunks replaced. NOT_LEADER unless this peer leads.
+     */
+    public java.util.List<io.hayloft.proto.v1.Chunk> putObject(io.hayloft.proto.v1.ObjectInfo object)
+            throws MetaException {
+        return propose(MetaCommand.newBuilder().setPutObject(io.hayloft.proto.v1.PutObjectRequest.newBuilder()
+                .setObject(object))).getPutObject().getReplacedList();
+    }
+
+    /** Reads an object's name linearizably, as the {@code GetObject} call does, for a caller in this process. */
+    public io.hayloft.proto.v1.ObjectInfo getObject(String bucket, String key) throws MetaException {
+        MetaQueryResult r = readLinearizable(MetaQuery.newBuilder().setGetObject(
+                io.hayloft.proto.v1.GetObjectRequest.newBuilder().setBucket(bucket).setKey(key)).build());
+        if (r.hasError()) {
+            throw new MetaException(r.getError().getCode(), r.getError().getMessage());
+        }
+        return r.getObject().getObject();
     }
 
     /** A read of this peer's own state, which may lag the leader's. */
