@@ -276,6 +276,41 @@ class ClusterTest {
         }
     }
 
+    @Test
+    void aReadMovesOnFromReplicasWhoseCopyIsDamaged() throws Exception {
+        start(LocalCluster.Options.defaults());
+        byte[] data = new byte[512 * 1024];
+        new Random(7).nextBytes(data);
+        Fid fid = client.write(data);
+        VolumeInfo v = client.meta().lookupVolume(fid.getVolumeId());
+        // The order the client tries the replicas in; damage the first two it will try.
+        List<StoreInfo> order = new ArrayList<>(v.getReplicasList());
+        java.util.Collections.rotate(order, (int) Long.remainderUnsigned(fid.getNeedleId(), order.size()));
+        for (int k = 0; k < 2; k++) {
+            flipByteInTheMiddle(order.get(k), fid.getVolumeId());
+        }
+        try (HayloftClient fresh = cluster.client()) {
+            assertThat(fresh.read(fid)).isEqualTo(data);
+            flipByteInTheMiddle(order.get(2), fid.getVolumeId());
+            assertCode(ErrorCode.CORRUPT, () -> fresh.read(fid));
+        }
+    }
+
+    /** Damages the volume file of a replica as a bad disk would: the store finds out when it reads. */
+    private void flipByteInTheMiddle(StoreInfo replica, int volumeId) throws Exception {
+        int store = Integer.parseInt(replica.getStoreId().substring("store".length()));
+        Path dat = dir.resolve(replica.getStoreId()).resolve(volumeId + ".dat");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(dat,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            long at = ch.size() / 2;
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
+            ch.read(b, at);
+            b.put(0, (byte) (b.get(0) ^ 0x5a));
+            ch.write(b.rewind(), at);
+        }
+        assertThat(cluster.store(store)).isNotNull();
+    }
+
     private static void assertCode(ErrorCode code, Runnable call) {
         assertThatThrownBy(call::run).isInstanceOfSatisfying(HayloftException.class,
                 e -> assertThat(e.code()).as(e.getMessage()).isEqualTo(code));
