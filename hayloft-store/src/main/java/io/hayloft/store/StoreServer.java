@@ -50,7 +50,7 @@ public final class StoreServer implements AutoCloseable {
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
         StoreService service = null;
         try {
-            service = new StoreService(storeId, volumes, config, listener);
+            service = new StoreService(storeId, volumes, config, listener, executor);
             Server server = NettyServerBuilder.forAddress(address)
                     .executor(executor)
                     .maxInboundMessageSize(StoreService.PIECE_BYTES + (64 << 10))
@@ -96,6 +96,7 @@ public final class StoreServer implements AutoCloseable {
     @Override
     public void close() throws VolumeException {
         server.shutdown();
+        service.endReplicaStreams();
         try {
             if (!server.awaitTermination(10, TimeUnit.SECONDS)) {
                 server.shutdownNow();
