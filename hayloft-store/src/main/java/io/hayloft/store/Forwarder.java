@@ -117,7 +117,8 @@ final class Forwarder {
             if (streams.size() >= PeerChannels.PEERS_MAX) {
                 return null;
             }
-            stream = streams.computeIfAbsent(address, a -> new ReplicaStream(a, peers, Math.min(CONNECT_WAIT_MS, timeoutMs)));
+            long connectWaitMs = Math.min(CONNECT_WAIT_MS, timeoutMs);
+            stream = streams.computeIfAbsent(address, a -> new ReplicaStream(a, peers, connectWaitMs));
         }
         return stream;
     }

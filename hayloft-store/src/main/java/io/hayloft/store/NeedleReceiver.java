@@ -33,6 +33,8 @@ final class NeedleReceiver implements StreamObserver<WriteNeedleRequest> {
     private byte[] data;
     private int received;
     private boolean failed;
+    /** Set when the write went to its own thread, which then owns the buffer and its release. */
+    private boolean handedOff;
     private long reserved;
 
     NeedleReceiver(NeedleWrites writes, BiConsumer<StreamObserver<?>, Runnable> offload,
@@ -82,8 +84,11 @@ final class NeedleReceiver implements StreamObserver<WriteNeedleRequest> {
 
     @Override
     public void onError(Throwable t) {
+        // The client went away. A write already handed off runs to its end and releases its bytes.
         failed = true;
-        release();
+        if (!handedOff) {
+            release();
+        }
     }
 
     @Override
@@ -96,6 +101,7 @@ final class NeedleReceiver implements StreamObserver<WriteNeedleRequest> {
                     + (data == null ? 0 : data.length) + " bytes"));
             return;
         }
+        handedOff = true;
         offload.accept(out, this::write);
     }
 

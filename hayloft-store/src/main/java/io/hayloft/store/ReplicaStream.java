@@ -78,31 +78,33 @@ final class ReplicaStream {
      */
     CompletableFuture<Long> send(ReplicateRequest.Builder record) {
         CompletableFuture<Long> answer = new CompletableFuture<>();
-        Call open = current;
-        if (open == null || open.broken) {
-            // Outside the lock: the transport threads that deliver answers take it too.
-            awaitConnection(peers.get(address));
-        }
-        sendLock.lock();
         try {
-            Call call = current;
-            if (call == null || call.broken) {
-                call = open();
-                current = call;
+            Call open = current;
+            if (open == null || open.broken) {
+                // Outside the lock: the transport threads that deliver answers take it too.
+                awaitConnection(peers.get(address));
             }
-            if (call.broken) {
-                // It failed as it started (the channel is closing): nothing is pending on it.
-                throw call.failure;
+            sendLock.lock();
+            try {
+                Call call = current;
+                if (call == null || call.broken) {
+                    call = open();
+                    current = call;
+                }
+                if (call.broken) {
+                    // It failed as it started (the channel is closing): nothing is pending on it.
+                    throw call.failure;
+                }
+                long id = nextId++;
+                call.pending.put(id, answer);
+                Call sentOn = call;
+                answer.whenComplete((sequence, failure) -> sentOn.pending.remove(id));
+                call.requests.onNext(record.setId(id).build());
+            } finally {
+                sendLock.unlock();
             }
-            long id = nextId++;
-            call.pending.put(id, answer);
-            Call sentOn = call;
-            answer.whenComplete((sequence, failure) -> sentOn.pending.remove(id));
-            call.requests.onNext(record.setId(id).build());
         } catch (RuntimeException e) {
             answer.completeExceptionally(e);
-        } finally {
-            sendLock.unlock();
         }
         return answer;
     }

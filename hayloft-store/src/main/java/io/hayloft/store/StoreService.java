@@ -38,6 +38,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Store gRPC service over one data directory: needle writes, reads, deletes, catch-up and
@@ -71,6 +73,7 @@ import java.util.zip.CRC32C;
  * </ul>
  */
 public final class StoreService extends StoreGrpc.StoreImplBase implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(StoreService.class);
     static final int PIECE_BYTES = 1 << 20;
     /** Bound on the length of a store id. */
     public static final int STORE_ID_CHARS_MAX = 256;
@@ -179,7 +182,23 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
      */
     private void offload(StreamObserver<?> out, Runnable work) {
         try {
-            executor.execute(work);
+            executor.execute(() -> {
+                try {
+                    work.run();
+                } catch (RuntimeException e) {
+                    if (e instanceof StatusRuntimeException) {
+                        // The call was cancelled under the work: a stream's onNext then throws.
+                        log.debug("a call ended under its work: {}", e.getMessage());
+                    } else {
+                        log.error("a call's work failed", e);
+                    }
+                    try {
+                        out.onError(NeedleWrites.toStatus(e));
+                    } catch (RuntimeException ended) {
+                        // The call has ended already.
+                    }
+                }
+            });
         } catch (RejectedExecutionException e) {
             out.onError(WireErrors.toStatus(ErrorCode.UNAVAILABLE, "store " + storeId + " is stopping"));
         }

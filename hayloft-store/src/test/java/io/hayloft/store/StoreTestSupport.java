@@ -84,9 +84,10 @@ final class StoreTestSupport {
     /** Starts a write of the whole needle in one message (WriteSmallNeedle). */
     static CompletableFuture<Long> startWriteSmall(StoreGrpc.StoreFutureStub stub, Fid fid, byte[] data, int crc,
             long length) {
-        return StoreTestSupport.<WriteNeedleResponse>toCompletable(stub.withDeadlineAfter(WAIT_SECONDS, TimeUnit.SECONDS)
-                .writeSmallNeedle(WriteSmallNeedleRequest.newBuilder().setHeader(WriteHeader.newBuilder().setFid(fid)
-                        .setLength(length).setCrc32C(crc)).setData(ByteString.copyFrom(data)).build()))
+        WriteSmallNeedleRequest request = WriteSmallNeedleRequest.newBuilder()
+                .setHeader(WriteHeader.newBuilder().setFid(fid).setLength(length).setCrc32C(crc))
+                .setData(ByteString.copyFrom(data)).build();
+        return toCompletable(stub.withDeadlineAfter(WAIT_SECONDS, TimeUnit.SECONDS).writeSmallNeedle(request))
                 .thenApply(WriteNeedleResponse::getSequence);
     }
 
