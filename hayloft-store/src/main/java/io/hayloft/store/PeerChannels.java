@@ -40,7 +40,7 @@ final class PeerChannels implements AutoCloseable {
             InetSocketAddress to = parseAddress(address);
             // Answers only complete futures, so they are handled on the transport's threads, without a hop.
             channel = NettyChannelBuilder.forAddress(to.getHostString(), to.getPort()).usePlaintext()
-                    .directExecutor().build();
+                    .directExecutor().flowControlWindow(StoreService.FLOW_CONTROL_WINDOW_BYTES).build();
             channels.put(address, channel);
         }
         return channel;

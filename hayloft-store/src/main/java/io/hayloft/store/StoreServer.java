@@ -53,6 +53,7 @@ public final class StoreServer implements AutoCloseable {
             service = new StoreService(storeId, volumes, config, listener, executor);
             Server server = NettyServerBuilder.forAddress(address)
                     .directExecutor()
+                    .flowControlWindow(StoreService.FLOW_CONTROL_WINDOW_BYTES)
                     .maxInboundMessageSize(StoreService.PIECE_BYTES + (64 << 10))
                     .addService(service)
                     .build()

@@ -75,6 +75,12 @@ import org.slf4j.LoggerFactory;
 public final class StoreService extends StoreGrpc.StoreImplBase implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StoreService.class);
     static final int PIECE_BYTES = 1 << 20;
+    /**
+     * The HTTP/2 flow-control window of every connection a store serves or opens to a peer: room
+     * for a few pieces in flight. A fixed window, because gRPC's automatic tuning sends a ping for
+     * every burst of data received, which costs as much as the small records themselves.
+     */
+    static final int FLOW_CONTROL_WINDOW_BYTES = 4 << 20;
     /** Bound on the length of a store id. */
     public static final int STORE_ID_CHARS_MAX = 256;
     private static final long CATCH_UP_BATCH_BYTES = 8 << 20;
