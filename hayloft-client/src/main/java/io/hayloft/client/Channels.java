@@ -9,6 +9,11 @@ import java.util.concurrent.TimeUnit;
 final class Channels implements AutoCloseable {
     /** Room for a 1 MiB piece of a needle and its framing. */
     static final int MESSAGE_BYTES_MAX = (1 << 20) + (64 << 10);
+    /**
+     * The HTTP/2 flow-control window of each connection: fixed, because gRPC's automatic tuning
+     * sends a ping for every burst of data received, which costs as much as small writes do.
+     */
+    static final int FLOW_CONTROL_WINDOW_BYTES = 4 << 20;
 
     private final ConcurrentHashMap<String, ManagedChannel> channels = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -18,7 +23,7 @@ final class Channels implements AutoCloseable {
             throw new IllegalStateException("the client is closed");
         }
         return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a).usePlaintext()
-                .maxInboundMessageSize(MESSAGE_BYTES_MAX).build());
+                .maxInboundMessageSize(MESSAGE_BYTES_MAX).flowControlWindow(FLOW_CONTROL_WINDOW_BYTES).build());
     }
 
     @Override

@@ -3,6 +3,8 @@ package io.hayloft.client;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.hayloft.proto.v1.AssignResponse;
@@ -18,6 +20,7 @@ import io.hayloft.proto.v1.VolumeInfo;
 import io.hayloft.proto.v1.WriteHeader;
 import io.hayloft.proto.v1.WriteNeedleRequest;
 import io.hayloft.proto.v1.WriteNeedleResponse;
+import io.hayloft.proto.v1.WriteSmallNeedleRequest;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -112,7 +115,11 @@ public final class HayloftClient implements AutoCloseable {
 
     // ---- writes
 
-    /** Writes the bytes as a new needle on rf replicas and returns its fid once all made it durable. */
+    /**
+     * Writes the bytes as a new needle on rf replicas and returns its fid once all made it durable.
+     * The bytes are sent as they are, not copied: the caller does not change them until this
+     * returns. Up to 1 MiB they go in one message (WriteSmallNeedle), else in 1 MiB pieces.
+     */
     public Fid write(byte[] data) {
         CRC32C crc = new CRC32C();
         crc.update(data);
@@ -187,6 +194,34 @@ public final class HayloftClient implements AutoCloseable {
     }
 
     private void writeTo(String address, Fid fid, byte[] data, int crc32c) {
+        WriteHeader header = WriteHeader.newBuilder().setFid(fid).setLength(data.length).setCrc32C(crc32c).build();
+        if (data.length <= PIECE_BYTES) {
+            writeSmall(address, header, data);
+        } else {
+            writeInPieces(address, header, data);
+        }
+    }
+
+    /**
+     * A needle of at most 1 MiB, in one message and one unary call; in pieces to a store of an
+     * older release, which does not know that call.
+     */
+    private void writeSmall(String address, WriteHeader header, byte[] data) {
+        try {
+            StoreGrpc.newBlockingStub(channels.get(address))
+                    .withDeadlineAfter(options.writeTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                    .writeSmallNeedle(WriteSmallNeedleRequest.newBuilder().setHeader(header)
+                            .setData(UnsafeByteOperations.unsafeWrap(data)).build());
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.UNIMPLEMENTED) {
+                writeInPieces(address, header, data);
+                return;
+            }
+            throw HayloftException.from(e);
+        }
+    }
+
+    private void writeInPieces(String address, WriteHeader header, byte[] data) {
         CompletableFuture<WriteNeedleResponse> done = new CompletableFuture<>();
         StreamObserver<WriteNeedleRequest> call;
         try {
@@ -209,11 +244,11 @@ public final class HayloftClient implements AutoCloseable {
                                     "the store ended the write without an answer"));
                         }
                     });
-            call.onNext(WriteNeedleRequest.newBuilder().setHeader(WriteHeader.newBuilder().setFid(fid)
-                    .setLength(data.length).setCrc32C(crc32c)).build());
+            call.onNext(WriteNeedleRequest.newBuilder().setHeader(header).build());
             for (int off = 0; off < data.length; off += PIECE_BYTES) {
                 call.onNext(WriteNeedleRequest.newBuilder()
-                        .setData(ByteString.copyFrom(data, off, Math.min(PIECE_BYTES, data.length - off))).build());
+                        .setData(UnsafeByteOperations.unsafeWrap(data, off, Math.min(PIECE_BYTES, data.length - off)))
+                        .build());
             }
             call.onCompleted();
         } catch (StatusRuntimeException e) {

@@ -68,4 +68,27 @@ class WireErrorsTest {
         Fid fid = Fid.newBuilder().setVolumeId(3).setNeedleId(0x1234).setCookie(0xCAFEBABE).build();
         assertThat(java.util.HexFormat.of().formatHex(fid.toByteArray())).isEqualTo("080310b4241dbebafeca");
     }
+
+    /** The replication stream's records and answers, and the one-message write: pinned like Fid. */
+    @Test
+    void replicationAndSmallWriteBytesArePinned() {
+        Fid fid = Fid.newBuilder().setVolumeId(3).setNeedleId(0x1234).setCookie(0xCAFEBABE).build();
+        io.hayloft.proto.v1.ReplicateRequest record = io.hayloft.proto.v1.ReplicateRequest.newBuilder().setId(7)
+                .setFid(fid).setSequence(9).setTombstone(true)
+                .setData(com.google.protobuf.ByteString.copyFromUtf8("ab")).setCrc32C(0x01020304).build();
+        assertThat(java.util.HexFormat.of().formatHex(record.toByteArray()))
+                .isEqualTo("0807120a080310b4241dbebafeca18092001" + "2a026162" + "3504030201");
+        io.hayloft.proto.v1.ReplicateResponse applied = io.hayloft.proto.v1.ReplicateResponse.newBuilder().setId(7)
+                .setSequence(9).build();
+        assertThat(java.util.HexFormat.of().formatHex(applied.toByteArray())).isEqualTo("08071009");
+        io.hayloft.proto.v1.ReplicateResponse failed = io.hayloft.proto.v1.ReplicateResponse.newBuilder().setId(7)
+                .setError(Error.newBuilder().setCode(ErrorCode.UNAVAILABLE).setMessage("x")).build();
+        assertThat(java.util.HexFormat.of().formatHex(failed.toByteArray())).isEqualTo("08071a050829120178");
+        io.hayloft.proto.v1.WriteSmallNeedleRequest small = io.hayloft.proto.v1.WriteSmallNeedleRequest.newBuilder()
+                .setHeader(io.hayloft.proto.v1.WriteHeader.newBuilder().setFid(fid).setLength(2)
+                        .setCrc32C(0x01020304))
+                .setData(com.google.protobuf.ByteString.copyFromUtf8("ab")).build();
+        assertThat(java.util.HexFormat.of().formatHex(small.toByteArray()))
+                .isEqualTo("0a130a0a080310b4241dbebafeca10021d04030201" + "12026162");
+    }
 }

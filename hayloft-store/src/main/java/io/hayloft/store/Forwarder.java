@@ -1,6 +1,7 @@
 package io.hayloft.store;
 
-import com.google.protobuf.UnsafeByteOperations;
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -9,6 +10,7 @@ import io.hayloft.proto.v1.DeleteNeedleRequest;
 import io.hayloft.proto.v1.DeleteNeedleResponse;
 import io.hayloft.proto.v1.Error;
 import io.hayloft.proto.v1.Fid;
+import io.hayloft.proto.v1.ReplicateRequest;
 import io.hayloft.proto.v1.StoreGrpc;
 import io.hayloft.proto.v1.StoreInfo;
 import io.hayloft.proto.v1.WriteHeader;
@@ -18,25 +20,33 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.ToLongFunction;
+import java.util.zip.CRC32C;
 
 /**
- * Sends a primary's writes and deletes to the volume's secondaries, all at once, each call with a
+ * Sends a primary's writes and deletes to the volume's secondaries, all at once, each with a
  * deadline, and reports which of them did not take the record.
  *
- * <p>Calls go out on gRPC's asynchronous stubs, so no thread is held per secondary; the caller (a
- * virtual thread) waits for all of them. The needle's bytes are wrapped, not copied, into pieces of
- * at most 1 MiB: the caller keeps them unchanged until the forward returns.
+ * <p>Records of at most 1 MiB and deletes go over one long-lived {@link ReplicaStream} per
+ * secondary, shared by all volumes and writers: one message each way per record, no call set-up.
+ * Larger needles go by a WriteNeedle call each, in pieces of at most 1 MiB, as do records to a
+ * secondary of an older release that does not serve Replicate. No thread is held per secondary;
+ * the caller (a virtual thread) waits for all of them. The needle's bytes are not copied: the
+ * caller keeps them unchanged until the forward returns.
  */
 final class Forwarder {
     /** Beyond the calls' own deadline, in case an answer is lost on the way. */
     private static final long GRACE_MS = 5_000;
+    /** Longest wait for a secondary's connection when its stream is opened (at most the forward deadline). */
+    private static final long CONNECT_WAIT_MS = 2_000;
 
     private final PeerChannels peers;
     private final long timeoutMs;
+    private final ConcurrentHashMap<String, ReplicaStream> streams = new ConcurrentHashMap<>();
 
     Forwarder(PeerChannels peers, long timeoutMs) {
         this.peers = peers;
@@ -47,42 +57,98 @@ final class Forwarder {
      * Forwards a needle that has its sequence in {@code header}; returns one line per secondary
      * that failed, empty when every one answered with that sequence.
      */
-    List<String> write(List<StoreInfo> secondaries, WriteHeader header, byte[] data) throws InterruptedException {
-        List<CompletableFuture<Long>> calls = new ArrayList<>();
-        for (StoreInfo peer : secondaries) {
-            CompletableFuture<Long> done = new CompletableFuture<>();
-            try {
-                StreamObserver<WriteNeedleRequest> out = stub(peer).writeNeedle(
-                        answer(done, WriteNeedleResponse::getSequence));
-                out.onNext(WriteNeedleRequest.newBuilder().setHeader(header).build());
-                for (int at = 0; at < data.length; at += StoreService.PIECE_BYTES) {
-                    int n = Math.min(StoreService.PIECE_BYTES, data.length - at);
-                    out.onNext(WriteNeedleRequest.newBuilder().setData(UnsafeByteOperations.unsafeWrap(data, at, n))
-                            .build());
-                }
-                out.onCompleted();
-            } catch (RuntimeException e) {
-                done.completeExceptionally(e);
-            }
-            calls.add(done);
-        }
-        return failures(secondaries, calls, header.getSequence());
+    List<String> write(List<StoreInfo> secondaries, WriteHeader header, ByteString data) throws InterruptedException {
+        ReplicateRequest.Builder record = data.size() > StoreService.PIECE_BYTES ? null
+                : ReplicateRequest.newBuilder().setFid(header.getFid()).setSequence(header.getSequence())
+                        .setData(data).setCrc32C(header.getCrc32C());
+        return forward(secondaries, header.getSequence(), record, peer -> writeNeedle(peer, header, data));
     }
 
     /** Forwards a delete that has its sequence; returns the failures, as {@link #write} does. */
     List<String> delete(List<StoreInfo> secondaries, Fid fid, long sequence) throws InterruptedException {
-        DeleteNeedleRequest request = DeleteNeedleRequest.newBuilder().setFid(fid).setSequence(sequence).build();
-        List<CompletableFuture<Long>> calls = new ArrayList<>();
+        ReplicateRequest.Builder record = ReplicateRequest.newBuilder().setFid(fid).setSequence(sequence)
+                .setTombstone(true).setCrc32C((int) new CRC32C().getValue());
+        return forward(secondaries, sequence, record, peer -> deleteNeedle(peer, fid, sequence));
+    }
+
+    /** One record to one secondary by the older calls, WriteNeedle or DeleteNeedle. */
+    private interface OlderCall {
+        CompletableFuture<Long> send(StoreInfo peer);
+    }
+
+    /**
+     * Sends the record to every secondary, over its stream when {@code record} is not null and
+     * the secondary serves Replicate, else by {@code olderCall}; waits for all, bounded.
+     */
+    private List<String> forward(List<StoreInfo> secondaries, long sequence, ReplicateRequest.Builder record,
+            OlderCall olderCall) throws InterruptedException {
+        List<CompletableFuture<Long>> calls = new ArrayList<>(secondaries.size());
+        List<ReplicaStream> used = new ArrayList<>(secondaries.size());
+        boolean anyOlder = false;
         for (StoreInfo peer : secondaries) {
-            CompletableFuture<Long> done = new CompletableFuture<>();
-            try {
-                stub(peer).deleteNeedle(request, answer(done, DeleteNeedleResponse::getSequence));
-            } catch (RuntimeException e) {
-                done.completeExceptionally(e);
+            ReplicaStream stream = record == null ? null : stream(peer.getAddress());
+            if (stream != null && stream.usable()) {
+                calls.add(stream.send(record.clone()));
+                used.add(stream);
+            } else {
+                calls.add(olderCall.send(peer));
+                used.add(null);
+                anyOlder = true;
             }
-            calls.add(done);
+        }
+        awaitAll(calls, anyOlder ? timeoutMs + GRACE_MS : timeoutMs);
+        // A secondary that turned out not to know Replicate gets the record by the older call.
+        boolean retried = false;
+        for (int i = 0; i < calls.size(); i++) {
+            if (used.get(i) != null && unimplemented(calls.get(i))) {
+                calls.set(i, olderCall.send(secondaries.get(i)));
+                retried = true;
+            }
+        }
+        if (retried) {
+            awaitAll(calls, timeoutMs + GRACE_MS);
         }
         return failures(secondaries, calls, sequence);
+    }
+
+    private ReplicaStream stream(String address) {
+        ReplicaStream stream = streams.get(address);
+        if (stream == null) {
+            if (streams.size() >= PeerChannels.PEERS_MAX) {
+                return null;
+            }
+            long connectWaitMs = Math.min(CONNECT_WAIT_MS, timeoutMs);
+            stream = streams.computeIfAbsent(address, a -> new ReplicaStream(a, peers, connectWaitMs));
+        }
+        return stream;
+    }
+
+    private CompletableFuture<Long> writeNeedle(StoreInfo peer, WriteHeader header, ByteString data) {
+        CompletableFuture<Long> done = new CompletableFuture<>();
+        try {
+            StreamObserver<WriteNeedleRequest> out = stub(peer).writeNeedle(
+                    answer(done, WriteNeedleResponse::getSequence));
+            out.onNext(WriteNeedleRequest.newBuilder().setHeader(header).build());
+            for (int at = 0; at < data.size(); at += StoreService.PIECE_BYTES) {
+                int end = Math.min(at + StoreService.PIECE_BYTES, data.size());
+                out.onNext(WriteNeedleRequest.newBuilder().setData(data.substring(at, end)).build());
+            }
+            out.onCompleted();
+        } catch (RuntimeException e) {
+            done.completeExceptionally(e);
+        }
+        return done;
+    }
+
+    private CompletableFuture<Long> deleteNeedle(StoreInfo peer, Fid fid, long sequence) {
+        CompletableFuture<Long> done = new CompletableFuture<>();
+        try {
+            stub(peer).deleteNeedle(DeleteNeedleRequest.newBuilder().setFid(fid).setSequence(sequence).build(),
+                    answer(done, DeleteNeedleResponse::getSequence));
+        } catch (RuntimeException e) {
+            done.completeExceptionally(e);
+        }
+        return done;
     }
 
     private StoreGrpc.StoreStub stub(StoreInfo peer) {
@@ -108,15 +174,35 @@ final class Forwarder {
         };
     }
 
-    /** Waits for every call, bounded, and describes those that did not take {@code sequence}. */
-    private List<String> failures(List<StoreInfo> secondaries, List<CompletableFuture<Long>> calls, long sequence)
-            throws InterruptedException {
+    /** Waits for every call, at most {@code ms}; gives up on those not answered by then. */
+    private static void awaitAll(List<CompletableFuture<Long>> calls, long ms) throws InterruptedException {
         try {
-            CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
-                    .get(timeoutMs + GRACE_MS, TimeUnit.MILLISECONDS);
+            CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(ms, TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
             // Told apart per call below.
         }
+        for (CompletableFuture<Long> call : calls) {
+            if (!call.isDone()) {
+                call.completeExceptionally(new TimeoutException("no answer in time"));
+            }
+        }
+    }
+
+    private static boolean unimplemented(CompletableFuture<Long> call) {
+        if (!call.isCompletedExceptionally()) {
+            return false;
+        }
+        try {
+            call.join();
+            return false;
+        } catch (CompletionException e) {
+            return Status.fromThrowable(e.getCause()).getCode() == Status.Code.UNIMPLEMENTED;
+        }
+    }
+
+    /** Describes the calls that did not take {@code sequence}. */
+    private static List<String> failures(List<StoreInfo> secondaries, List<CompletableFuture<Long>> calls,
+            long sequence) {
         List<String> failed = new ArrayList<>();
         for (int i = 0; i < calls.size(); i++) {
             String problem = problem(calls.get(i), sequence);
@@ -129,14 +215,14 @@ final class Forwarder {
     }
 
     private static String problem(CompletableFuture<Long> call, long sequence) {
-        if (!call.isDone()) {
-            return "no answer in time";
-        }
         try {
             long answered = call.getNow(0L);
             return answered == sequence ? null : "answered sequence " + answered + " for " + sequence;
         } catch (CompletionException e) {
             Throwable cause = e.getCause();
+            if (cause instanceof TimeoutException) {
+                return cause.getMessage();
+            }
             if (!(cause instanceof StatusRuntimeException || cause instanceof StatusException)) {
                 return String.valueOf(cause);
             }

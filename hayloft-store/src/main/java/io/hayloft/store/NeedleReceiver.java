@@ -1,35 +1,31 @@
 package io.hayloft.store;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.hayloft.proto.WireErrors;
 import io.hayloft.proto.v1.ErrorCode;
-import io.hayloft.proto.v1.Fid;
 import io.hayloft.proto.v1.WriteHeader;
 import io.hayloft.proto.v1.WriteNeedleRequest;
 import io.hayloft.proto.v1.WriteNeedleResponse;
-import io.hayloft.volume.ReplicatedNeedle;
 import io.hayloft.volume.Volume;
-import io.hayloft.volume.VolumeErrorCode;
 import io.hayloft.volume.VolumeException;
-import io.hayloft.volume.VolumeSet;
-import java.nio.ByteBuffer;
-import java.util.zip.CRC32C;
+import java.util.function.BiConsumer;
 
 /**
  * One WriteNeedle call: gathers the needle's pieces into one buffer of its announced length,
- * checks it against the client's CRC32C, then writes it as the primary (sequence 0) or applies it
- * as a replica (a sequence given by the primary).
+ * then hands it to {@link NeedleWrites}, which checks its CRC32C and writes it as the primary
+ * (sequence 0) or applies it as a replica (a sequence given by the primary).
  *
- * <p>gRPC calls these methods one at a time, on the server's virtual threads, so the blocking
- * append and forward hold no platform thread. The buffer counts against {@link BytesInFlight}
- * from the header until the answer, forwarding included.
+ * <p>gRPC calls these methods one at a time on its transport threads, which must not block: the
+ * header's checks and the copying of pieces happen there, and the blocking write (the append, and
+ * on a primary the forward) runs on a virtual thread of its own. The buffer counts against
+ * {@link BytesInFlight} from the header until the answer, forwarding included.
  */
 final class NeedleReceiver implements StreamObserver<WriteNeedleRequest> {
-    private final VolumeSet volumes;
-    private final Replication replication;
-    private final BytesInFlight bytesInFlight;
+    private final NeedleWrites writes;
+    private final BiConsumer<StreamObserver<?>, Runnable> offload;
     private final StreamObserver<WriteNeedleResponse> out;
 
     private WriteHeader header;
@@ -37,13 +33,14 @@ final class NeedleReceiver implements StreamObserver<WriteNeedleRequest> {
     private byte[] data;
     private int received;
     private boolean failed;
+    /** Set when the write went to its own thread, which then owns the buffer and its release. */
+    private boolean handedOff;
     private long reserved;
 
-    NeedleReceiver(VolumeSet volumes, Replication replication, BytesInFlight bytesInFlight,
+    NeedleReceiver(NeedleWrites writes, BiConsumer<StreamObserver<?>, Runnable> offload,
             StreamObserver<WriteNeedleResponse> out) {
-        this.volumes = volumes;
-        this.replication = replication;
-        this.bytesInFlight = bytesInFlight;
+        this.writes = writes;
+        this.offload = offload;
         this.out = out;
     }
 
@@ -58,12 +55,8 @@ final class NeedleReceiver implements StreamObserver<WriteNeedleRequest> {
             } else {
                 take(request);
             }
-        } catch (VolumeException e) {
-            fail(StoreErrors.toStatus(e));
-        } catch (StatusRuntimeException e) {
-            fail(e);
-        } catch (RuntimeException e) {
-            fail(WireErrors.toStatus(ErrorCode.BAD_REQUEST, e.getMessage()));
+        } catch (VolumeException | RuntimeException e) {
+            fail(NeedleWrites.toStatus(e));
         }
     }
 
@@ -72,17 +65,7 @@ final class NeedleReceiver implements StreamObserver<WriteNeedleRequest> {
             throw new IllegalArgumentException("the first message of a write must be its header");
         }
         header = request.getHeader();
-        volume = volumes.get(header.getFid().getVolumeId());
-        if (header.getSequence() == 0) {
-            // Before any byte is received: the client should go to the primary.
-            replication.checkPrimary(volume.id());
-        }
-        long max = volume.config().needleSizeBytesMax();
-        if (header.getLength() > max) {
-            throw new VolumeException(VolumeErrorCode.NEEDLE_TOO_LARGE,
-                    "needle of " + header.getLength() + " bytes is over the limit of " + max);
-        }
-        bytesInFlight.reserve(header.getLength());
+        volume = writes.admit(header);
         reserved = header.getLength();
         data = new byte[(int) header.getLength()];
     }
@@ -101,8 +84,11 @@ final class NeedleReceiver implements StreamObserver<WriteNeedleRequest> {
 
     @Override
     public void onError(Throwable t) {
+        // The client went away. A write already handed off runs to its end and releases its bytes.
         failed = true;
-        release();
+        if (!handedOff) {
+            release();
+        }
     }
 
     @Override
@@ -115,41 +101,29 @@ final class NeedleReceiver implements StreamObserver<WriteNeedleRequest> {
                     + (data == null ? 0 : data.length) + " bytes"));
             return;
         }
-        CRC32C crc = new CRC32C();
-        crc.update(data);
-        if ((int) crc.getValue() != header.getCrc32C()) {
-            fail(WireErrors.toStatus(ErrorCode.BAD_REQUEST, "data does not match its CRC32C"));
-            return;
-        }
+        handedOff = true;
+        offload.accept(out, this::write);
+    }
+
+    /** The blocking part, on a thread of its own: the append, and the forward on a primary. */
+    private void write() {
         try {
-            long sequence = header.getSequence();
-            if (sequence == 0) {
-                sequence = replication.writeAsPrimary(volume, header, data);
-            } else {
-                Fid fid = header.getFid();
-                replication.applyFromPrimary(volume, new ReplicatedNeedle(fid.getNeedleId(), fid.getCookie(), false,
-                        sequence, ByteBuffer.wrap(data)));
-            }
+            long sequence = writes.write(volume, header, UnsafeByteOperations.unsafeWrap(data));
             release();
             out.onNext(WriteNeedleResponse.newBuilder().setSequence(sequence).build());
             out.onCompleted();
-        } catch (VolumeException e) {
-            fail(StoreErrors.toStatus(e));
-        } catch (StatusRuntimeException e) {
-            fail(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            fail(WireErrors.toStatus(ErrorCode.UNAVAILABLE, "the store is stopping"));
+        } catch (VolumeException | InterruptedException | RuntimeException e) {
+            fail(NeedleWrites.toStatus(e));
         }
     }
 
     private void release() {
-        bytesInFlight.release(reserved);
+        writes.release(reserved);
         reserved = 0;
         data = null;
     }
 
-    private void fail(RuntimeException status) {
+    private void fail(StatusRuntimeException status) {
         failed = true;
         release();
         out.onError(status);

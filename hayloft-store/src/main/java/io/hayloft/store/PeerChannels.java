@@ -38,7 +38,9 @@ final class PeerChannels implements AutoCloseable {
                         + " peers already; no channel to " + address);
             }
             InetSocketAddress to = parseAddress(address);
-            channel = NettyChannelBuilder.forAddress(to.getHostString(), to.getPort()).usePlaintext().build();
+            // Answers only complete futures, so they are handled on the transport's threads, without a hop.
+            channel = NettyChannelBuilder.forAddress(to.getHostString(), to.getPort()).usePlaintext()
+                    .directExecutor().flowControlWindow(StoreService.FLOW_CONTROL_WINDOW_BYTES).build();
             channels.put(address, channel);
         }
         return channel;

@@ -1,5 +1,6 @@
 package io.hayloft.store;
 
+import com.google.protobuf.ByteString;
 import io.grpc.StatusRuntimeException;
 import io.hayloft.proto.WireErrors;
 import io.hayloft.proto.v1.CatchUpRecord;
@@ -15,7 +16,6 @@ import io.hayloft.volume.Volume;
 import io.hayloft.volume.VolumeErrorCode;
 import io.hayloft.volume.VolumeException;
 import io.hayloft.volume.VolumeSet;
-import java.nio.ByteBuffer;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -75,10 +75,11 @@ final class Replication {
     }
 
     /** A client's write on the primary: appends, forwards, and returns the sequence once every replica has it. */
-    long writeAsPrimary(Volume volume, WriteHeader header, byte[] data) throws VolumeException, InterruptedException {
+    long writeAsPrimary(Volume volume, WriteHeader header, ByteString data)
+            throws VolumeException, InterruptedException {
         checkPrimary(volume.id());
         Fid fid = header.getFid();
-        long sequence = volume.append(fid.getNeedleId(), fid.getCookie(), data);
+        long sequence = volume.append(fid.getNeedleId(), fid.getCookie(), data.asReadOnlyByteBuffer());
         List<StoreInfo> secondaries = secondaries(volume.id());
         if (!secondaries.isEmpty()) {
             List<String> failed = forwarder.write(secondaries, header.toBuilder().setSequence(sequence).build(), data);

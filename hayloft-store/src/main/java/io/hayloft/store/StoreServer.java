@@ -13,9 +13,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A running store: the data directory's volumes served over gRPC. Calls run on virtual threads,
- * so the volume engine's blocking calls (an fsync, a disk read) and a primary's wait for its
- * secondaries hold no platform thread.
+ * A running store: the data directory's volumes served over gRPC. gRPC runs the handlers on its
+ * transport threads, without a hop per message; the service hands every blocking piece of work
+ * (an fsync, a disk read, a primary's wait for its secondaries) to a virtual thread of its own.
  */
 public final class StoreServer implements AutoCloseable {
     private final VolumeSet volumes;
@@ -50,9 +50,10 @@ public final class StoreServer implements AutoCloseable {
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
         StoreService service = null;
         try {
-            service = new StoreService(storeId, volumes, config, listener);
+            service = new StoreService(storeId, volumes, config, listener, executor);
             Server server = NettyServerBuilder.forAddress(address)
-                    .executor(executor)
+                    .directExecutor()
+                    .flowControlWindow(StoreService.FLOW_CONTROL_WINDOW_BYTES)
                     .maxInboundMessageSize(StoreService.PIECE_BYTES + (64 << 10))
                     .addService(service)
                     .build()
@@ -96,6 +97,7 @@ public final class StoreServer implements AutoCloseable {
     @Override
     public void close() throws VolumeException {
         server.shutdown();
+        service.endReplicaStreams();
         try {
             if (!server.awaitTermination(10, TimeUnit.SECONDS)) {
                 server.shutdownNow();

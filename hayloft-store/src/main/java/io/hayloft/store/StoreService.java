@@ -18,7 +18,11 @@ import io.hayloft.proto.v1.ReadNeedleResponse;
 import io.hayloft.proto.v1.SetVolumeReadOnlyRequest;
 import io.hayloft.proto.v1.SetVolumeReadOnlyResponse;
 import io.hayloft.proto.v1.StoreGrpc;
+import io.hayloft.proto.v1.ReplicateRequest;
+import io.hayloft.proto.v1.ReplicateResponse;
+import io.hayloft.proto.v1.WriteHeader;
 import io.hayloft.proto.v1.WriteNeedleRequest;
+import io.hayloft.proto.v1.WriteSmallNeedleRequest;
 import io.hayloft.proto.v1.WriteNeedleResponse;
 import io.hayloft.volume.NeedleStream;
 import io.hayloft.volume.ReplicatedNeedle;
@@ -29,7 +33,13 @@ import io.hayloft.volume.VolumeSet;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Store gRPC service over one data directory: needle writes, reads, deletes, catch-up and
@@ -37,15 +47,21 @@ import java.util.zip.CRC32C;
  *
  * <p>Implementation notes.
  * <ul>
+ *   <li>Threads: handlers are called on gRPC's threads and hand any blocking work (a volume
+ *       call, a primary's wait for its secondaries) to a thread of the executor, virtual threads,
+ *       one per call or record ({@link #offload}).
  *   <li>Writes: a needle arriving in pieces is gathered in one buffer of its announced length (at
- *       most the volume's needle size limit) and checked against the client's CRC32C
- *       ({@link NeedleReceiver}); the bytes being gathered over all calls are bounded, and a write
- *       past the bound is refused at its header. Reads stream from the volume in pieces of at
- *       most 1 MiB, each already checked.
+ *       most the volume's needle size limit, {@link NeedleReceiver}); one of at most 1 MiB may
+ *       come whole in one message (WriteSmallNeedle). Either way it goes through the same checks
+ *       and write ({@link NeedleWrites}): the client's CRC32C, and a bound on the bytes being
+ *       received over all calls, past which a write is refused at its header. Reads stream from
+ *       the volume in pieces of at most 1 MiB, each already checked.
  *   <li>Forwarding: a write or delete with sequence 0 comes from a client and is taken only by the
  *       volume's primary (the first of the replicas meta gave at creation), else NOT_PRIMARY. The
  *       primary appends it, then forwards it with its sequence to every secondary at once, each
- *       call with a deadline, and answers once all of them took it ({@link Replication}).
+ *       with a deadline, and answers once all of them took it ({@link Replication}): over one
+ *       long-lived Replicate stream per secondary ({@link ReplicaStream}), received here by a
+ *       {@link ReplicaStreamReceiver} per stream; needles over 1 MiB by WriteNeedle calls.
  *   <li>Failure rule: when a secondary fails or does not answer in time, the primary makes its
  *       replica read-only, tells the {@link ReplicaFailureListener}, and answers REPLICA_FAILED.
  *       Nothing is acknowledged that a replica lacks.
@@ -57,7 +73,14 @@ import java.util.zip.CRC32C;
  * </ul>
  */
 public final class StoreService extends StoreGrpc.StoreImplBase implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(StoreService.class);
     static final int PIECE_BYTES = 1 << 20;
+    /**
+     * The HTTP/2 flow-control window of every connection a store serves or opens to a peer: room
+     * for a few pieces in flight. A fixed window, because gRPC's automatic tuning sends a ping for
+     * every burst of data received, which costs as much as the small records themselves.
+     */
+    static final int FLOW_CONTROL_WINDOW_BYTES = 4 << 20;
     /** Bound on the length of a store id. */
     public static final int STORE_ID_CHARS_MAX = 256;
     private static final long CATCH_UP_BATCH_BYTES = 8 << 20;
@@ -68,6 +91,9 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
     private final PeerChannels peers = new PeerChannels();
     private final Replication replication;
     private final BytesInFlight bytesInFlight;
+    private final NeedleWrites writes;
+    private final Executor executor;
+    private final Set<ReplicaStreamReceiver> receivers = ConcurrentHashMap.newKeySet();
     private final Object creating = new Object();
 
     /**
@@ -76,10 +102,12 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
      *
      * @param storeId this store's id, as meta knows it and lists it in replica sets
      * @param listener told when a secondary fails a write this store forwarded as primary
+     * @param executor runs the records a secondary applies from its Replicate streams, one task
+     *     each, and the tasks block (on the record's turn and its fsync): virtual threads
      * @throws IOException when the data directory's replica sets cannot be listed
      */
-    public StoreService(String storeId, VolumeSet volumes, StoreConfig config, ReplicaFailureListener listener)
-            throws IOException {
+    public StoreService(String storeId, VolumeSet volumes, StoreConfig config, ReplicaFailureListener listener,
+            Executor executor) throws IOException {
         if (storeId.isBlank() || storeId.length() > STORE_ID_CHARS_MAX) {
             throw new IllegalArgumentException("store id must be 1 to " + STORE_ID_CHARS_MAX
                     + " characters, not blank, got '" + storeId + "'");
@@ -89,6 +117,8 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
         this.replicaSets = ReplicaSets.load(volumes.directory());
         this.replication = new Replication(storeId, replicaSets, peers, config, listener);
         this.bytesInFlight = new BytesInFlight(config.bytesInFlightMax());
+        this.writes = new NeedleWrites(volumes, replication, bytesInFlight);
+        this.executor = executor;
     }
 
     public String storeId() {
@@ -99,13 +129,116 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
         return replication.order();
     }
 
+    /** Replicate streams that primaries have open to this store, for tests. */
+    int replicaStreamsOpen() {
+        return receivers.size();
+    }
+
     @Override
     public StreamObserver<WriteNeedleRequest> writeNeedle(StreamObserver<WriteNeedleResponse> out) {
-        return new NeedleReceiver(volumes, replication, bytesInFlight, out);
+        return new NeedleReceiver(writes, this::offload, out);
+    }
+
+    @Override
+    public void writeSmallNeedle(WriteSmallNeedleRequest request, StreamObserver<WriteNeedleResponse> out) {
+        offload(out, () -> writeSmall(request, out));
+    }
+
+    private void writeSmall(WriteSmallNeedleRequest request, StreamObserver<WriteNeedleResponse> out) {
+        WriteHeader header = request.getHeader();
+        ByteString data = request.getData();
+        if (data.size() > PIECE_BYTES || header.getLength() != data.size()) {
+            out.onError(WireErrors.toStatus(ErrorCode.BAD_REQUEST, "WriteSmallNeedle takes the whole needle, at most "
+                    + PIECE_BYTES + " bytes, in one message; got " + data.size() + " bytes of " + header.getLength()
+                    + " announced (use WriteNeedle for larger needles)"));
+            return;
+        }
+        long sequence;
+        try {
+            Volume volume = writes.admit(header);
+            try {
+                sequence = writes.write(volume, header, data);
+            } finally {
+                writes.release(header.getLength());
+            }
+        } catch (VolumeException | InterruptedException | RuntimeException e) {
+            out.onError(NeedleWrites.toStatus(e));
+            return;
+        }
+        out.onNext(WriteNeedleResponse.newBuilder().setSequence(sequence).build());
+        out.onCompleted();
+    }
+
+    @Override
+    public StreamObserver<ReplicateRequest> replicate(StreamObserver<ReplicateResponse> out) {
+        if (receivers.size() >= PeerChannels.PEERS_MAX) {
+            out.onError(WireErrors.toStatus(ErrorCode.UNAVAILABLE, "store " + storeId + " has "
+                    + PeerChannels.PEERS_MAX + " replication streams open already"));
+            return new NoMoreRecords();
+        }
+        ReplicaStreamReceiver receiver = new ReplicaStreamReceiver(volumes, replication.order(), bytesInFlight,
+                executor, out, receivers::remove);
+        receivers.add(receiver);
+        return receiver;
+    }
+
+    /**
+     * Runs a call's blocking work on a virtual thread of its own: the server calls the handlers
+     * on its transport threads, which must not block. Answers UNAVAILABLE once the store stops.
+     */
+    private void offload(StreamObserver<?> out, Runnable work) {
+        try {
+            executor.execute(() -> {
+                try {
+                    work.run();
+                } catch (RuntimeException e) {
+                    if (e instanceof StatusRuntimeException) {
+                        // The call was cancelled under the work: a stream's onNext then throws.
+                        log.debug("a call ended under its work: {}", e.getMessage());
+                    } else {
+                        log.error("a call's work failed", e);
+                    }
+                    try {
+                        out.onError(NeedleWrites.toStatus(e));
+                    } catch (RuntimeException ended) {
+                        // The call has ended already.
+                    }
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            out.onError(WireErrors.toStatus(ErrorCode.UNAVAILABLE, "store " + storeId + " is stopping"));
+        }
+    }
+
+    /** Drops the records of a stream refused at its start. */
+    private static final class NoMoreRecords implements StreamObserver<ReplicateRequest> {
+        @Override
+        public void onNext(ReplicateRequest value) {}
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public void onCompleted() {}
+    }
+
+    /**
+     * Ends the Replicate streams that primaries opened to this store, which would otherwise stay
+     * open: called when the store stops, after its server stopped taking new calls. The primaries
+     * fail the records they have pending here.
+     */
+    void endReplicaStreams() {
+        for (ReplicaStreamReceiver r : List.copyOf(receivers)) {
+            r.end("store " + storeId + " is stopping");
+        }
     }
 
     @Override
     public void readNeedle(ReadNeedleRequest request, StreamObserver<ReadNeedleResponse> out) {
+        offload(out, () -> read(request, out));
+    }
+
+    private void read(ReadNeedleRequest request, StreamObserver<ReadNeedleResponse> out) {
         Fid fid = request.getFid();
         try (NeedleStream in = volumes.get(fid.getVolumeId()).openStream(fid.getNeedleId(), fid.getCookie())) {
             out.onNext(ReadNeedleResponse.newBuilder()
@@ -125,6 +258,10 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
 
     @Override
     public void deleteNeedle(DeleteNeedleRequest request, StreamObserver<DeleteNeedleResponse> out) {
+        offload(out, () -> delete(request, out));
+    }
+
+    private void delete(DeleteNeedleRequest request, StreamObserver<DeleteNeedleResponse> out) {
         Fid fid = request.getFid();
         try {
             Volume volume = volumes.get(fid.getVolumeId());
@@ -149,6 +286,10 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
 
     @Override
     public void catchUp(CatchUpRequest request, StreamObserver<CatchUpRecord> out) {
+        offload(out, () -> catchUpNow(request, out));
+    }
+
+    private void catchUpNow(CatchUpRequest request, StreamObserver<CatchUpRecord> out) {
         try {
             Volume volume = volumes.get(request.getVolumeId());
             long after = request.getAfterSequence();
@@ -175,6 +316,10 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
 
     @Override
     public void createVolume(CreateVolumeRequest request, StreamObserver<CreateVolumeResponse> out) {
+        offload(out, () -> createVolumeNow(request, out));
+    }
+
+    private void createVolumeNow(CreateVolumeRequest request, StreamObserver<CreateVolumeResponse> out) {
         try {
             createVolume(ReplicaSets.normalize(request, storeId));
             out.onNext(CreateVolumeResponse.getDefaultInstance());
@@ -243,6 +388,10 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
 
     @Override
     public void setVolumeReadOnly(SetVolumeReadOnlyRequest request, StreamObserver<SetVolumeReadOnlyResponse> out) {
+        offload(out, () -> setVolumeReadOnlyNow(request, out));
+    }
+
+    private void setVolumeReadOnlyNow(SetVolumeReadOnlyRequest request, StreamObserver<SetVolumeReadOnlyResponse> out) {
         try {
             Volume volume = volumes.get(request.getVolumeId());
             if (request.getReadOnly()) {

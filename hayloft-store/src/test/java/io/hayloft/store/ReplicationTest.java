@@ -204,6 +204,8 @@ class ReplicationTest {
         byte[] data = bytes(2, 100);
         assertThat(codeOf(catchThrowable(() -> write(async("B"), fid(20, 1), data))))
                 .isEqualTo(ErrorCode.NOT_PRIMARY);
+        assertThat(codeOf(catchThrowable(() -> StoreTestSupport.writeSmall(StoreGrpc.newFutureStub(channel("C")),
+                fid(20, 1), data)))).isEqualTo(ErrorCode.NOT_PRIMARY);
         write(async("A"), fid(21, 1), data);
         assertThat(codeOf(catchThrowable(() -> delete("C", fid(21, 1), 0)))).isEqualTo(ErrorCode.NOT_PRIMARY);
         assertThat(read(blocking("C"), fid(21, 1))).isEqualTo(data);

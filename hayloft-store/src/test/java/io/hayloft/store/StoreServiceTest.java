@@ -105,6 +105,51 @@ class StoreServiceTest {
         assertThat(read(fid(3, 1))).isEqualTo(data);
     }
 
+    /** A whole needle in one message: the same write as WriteNeedle, and the same typed errors. */
+    @Test
+    void smallWritesInOneMessage() throws Exception {
+        StoreGrpc.StoreFutureStub unary = StoreGrpc.newFutureStub(channel);
+        for (int size : new int[] {0, 1, 4095, 4097, 1 << 20}) {
+            byte[] data = bytes(size, size);
+            assertThat(StoreTestSupport.writeSmall(unary, fid(size + 1, 3), data)).isPositive();
+            assertThat(read(fid(size + 1, 3))).isEqualTo(data);
+        }
+        byte[] data = bytes(7, 1000);
+        assertThat(codeOf(catchThrowable(() -> StoreTestSupport.await(
+                StoreTestSupport.startWriteSmall(unary, fid(20, 3), data, crc(data) ^ 1, data.length)))))
+                .isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(codeOf(catchThrowable(() -> StoreTestSupport.await(
+                StoreTestSupport.startWriteSmall(unary, fid(21, 3), data, crc(data), data.length + 1)))))
+                .isEqualTo(ErrorCode.BAD_REQUEST);
+        byte[] tooLarge = bytes(8, (1 << 20) + 1);
+        Throwable unaryTooLarge = catchThrowable(() -> StoreTestSupport.writeSmall(unary, fid(22, 3), tooLarge));
+        assertThat(codeOf(unaryTooLarge)).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(unaryTooLarge).hasMessageContaining("WriteNeedle");
+        assertThat(codeOf(catchThrowable(() -> StoreTestSupport.writeSmall(unary,
+                Fid.newBuilder().setVolumeId(9).setNeedleId(1).build(), data)))).isEqualTo(ErrorCode.NO_SUCH_VOLUME);
+        for (long needle = 20; needle <= 22; needle++) {
+            long n = needle;
+            assertThat(codeOf(catchThrowable(() -> read(fid(n, 3))))).isEqualTo(ErrorCode.NOT_FOUND);
+        }
+    }
+
+    @Test
+    void aSmallWriteOverTheVolumesLimitIsRefused() throws Exception {
+        try (StoreServer small = StoreServer.start("small", dir.resolve("small"),
+                VolumeConfig.defaults().withNeedleSizeBytesMax(1000), new InetSocketAddress("127.0.0.1", 0))) {
+            ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", small.port()).usePlaintext().build();
+            try {
+                StoreGrpc.newBlockingStub(ch).createVolume(CreateVolumeRequest.newBuilder().setVolumeId(1).build());
+                StoreGrpc.StoreFutureStub unary = StoreGrpc.newFutureStub(ch);
+                assertThat(codeOf(catchThrowable(() -> StoreTestSupport.writeSmall(unary, fid(1, 1), bytes(1, 1001)))))
+                        .isEqualTo(ErrorCode.NEEDLE_TOO_LARGE);
+                assertThat(StoreTestSupport.writeSmall(unary, fid(2, 1), bytes(2, 1000))).isEqualTo(1);
+            } finally {
+                ch.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
     /** Bytes of writes being received are bounded: a write past the bound is refused, to be retried. */
     @Test
     void bytesInFlightAreBounded() throws Exception {

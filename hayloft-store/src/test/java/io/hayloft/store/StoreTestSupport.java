@@ -13,6 +13,7 @@ import io.hayloft.proto.v1.StoreGrpc;
 import io.hayloft.proto.v1.WriteHeader;
 import io.hayloft.proto.v1.WriteNeedleRequest;
 import io.hayloft.proto.v1.WriteNeedleResponse;
+import io.hayloft.proto.v1.WriteSmallNeedleRequest;
 import java.io.ByteArrayOutputStream;
 import java.util.Iterator;
 import java.util.Random;
@@ -78,6 +79,35 @@ final class StoreTestSupport {
 
     static long write(StoreGrpc.StoreStub stub, Fid fid, byte[] data) throws Exception {
         return write(stub, fid, data, crc(data), 0);
+    }
+
+    /** Starts a write of the whole needle in one message (WriteSmallNeedle). */
+    static CompletableFuture<Long> startWriteSmall(StoreGrpc.StoreFutureStub stub, Fid fid, byte[] data, int crc,
+            long length) {
+        WriteSmallNeedleRequest request = WriteSmallNeedleRequest.newBuilder()
+                .setHeader(WriteHeader.newBuilder().setFid(fid).setLength(length).setCrc32C(crc))
+                .setData(ByteString.copyFrom(data)).build();
+        return toCompletable(stub.withDeadlineAfter(WAIT_SECONDS, TimeUnit.SECONDS).writeSmallNeedle(request))
+                .thenApply(WriteNeedleResponse::getSequence);
+    }
+
+    /** Writes the whole needle in one message; returns the sequence or throws the call's error. */
+    static long writeSmall(StoreGrpc.StoreFutureStub stub, Fid fid, byte[] data) throws Exception {
+        return await(startWriteSmall(stub, fid, data, crc(data), data.length));
+    }
+
+    private static <T> CompletableFuture<T> toCompletable(com.google.common.util.concurrent.ListenableFuture<T> f) {
+        CompletableFuture<T> done = new CompletableFuture<>();
+        f.addListener(() -> {
+            try {
+                done.complete(f.get());
+            } catch (ExecutionException e) {
+                done.completeExceptionally(e.getCause());
+            } catch (InterruptedException | RuntimeException e) {
+                done.completeExceptionally(e);
+            }
+        }, Runnable::run);
+        return done;
     }
 
     static long await(CompletableFuture<Long> call) throws Exception {

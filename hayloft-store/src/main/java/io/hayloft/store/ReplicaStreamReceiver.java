@@ -1,0 +1,214 @@
+package io.hayloft.store;
+
+import com.google.protobuf.ByteString;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.hayloft.proto.WireErrors;
+import io.hayloft.proto.v1.Error;
+import io.hayloft.proto.v1.ErrorCode;
+import io.hayloft.proto.v1.Fid;
+import io.hayloft.proto.v1.ReplicateRequest;
+import io.hayloft.proto.v1.ReplicateResponse;
+import io.hayloft.volume.ReplicatedNeedle;
+import io.hayloft.volume.Volume;
+import io.hayloft.volume.VolumeErrorCode;
+import io.hayloft.volume.VolumeException;
+import io.hayloft.volume.VolumeSet;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.zip.CRC32C;
+
+/**
+ * A secondary's end of one Replicate stream from a primary: checks each record, applies it in
+ * sequence order, and answers it with its sequence or an {@link Error}.
+ *
+ * <p>Implementation notes.
+ * <ul>
+ *   <li>gRPC delivers the records one at a time. Each is checked there (sequence, sizes, volume)
+ *       and its bytes reserved in {@link BytesInFlight}, then handed to a thread of its own that
+ *       checks its CRC32C, waits for its turn in {@link ReplicaOrder} and for its fsync. So the
+ *       records of a stream are applied concurrently and share fsyncs (group commit), while the
+ *       stream goes on receiving. A record refused for load is answered UNAVAILABLE at once.
+ *   <li>Answers come from those threads, so they are sent under a lock. The bytes of a record are
+ *       released before its answer is sent.
+ *   <li>When the primary ends the stream, the records still being applied are answered, then the
+ *       stream is completed; when the primary cancels it, they finish unanswered. When this store
+ *       stops ({@link #end}), the stream ends at once with UNAVAILABLE: the primary fails every
+ *       record it has pending here, as it would for a secondary that went away.
+ * </ul>
+ */
+final class ReplicaStreamReceiver implements StreamObserver<ReplicateRequest> {
+    private final VolumeSet volumes;
+    private final ReplicaOrder order;
+    private final BytesInFlight bytesInFlight;
+    private final Executor executor;
+    private final StreamObserver<ReplicateResponse> out;
+    private final Consumer<ReplicaStreamReceiver> onEnded;
+    private final ReentrantLock sendLock = new ReentrantLock();
+    /** Under sendLock: records handed to their thread and not answered yet. */
+    private int applying;
+    /** Under sendLock. */
+    private boolean primaryDone;
+    /** Under sendLock: nothing more is sent once the stream ended. */
+    private boolean ended;
+
+    ReplicaStreamReceiver(VolumeSet volumes, ReplicaOrder order, BytesInFlight bytesInFlight, Executor executor,
+            StreamObserver<ReplicateResponse> out, Consumer<ReplicaStreamReceiver> onEnded) {
+        this.volumes = volumes;
+        this.order = order;
+        this.bytesInFlight = bytesInFlight;
+        this.executor = executor;
+        this.out = out;
+        this.onEnded = onEnded;
+    }
+
+    @Override
+    public void onNext(ReplicateRequest record) {
+        Volume volume;
+        try {
+            volume = admit(record);
+        } catch (VolumeException | RuntimeException e) {
+            answer(record.getId(), error(NeedleWrites.toStatus(e)), false);
+            return;
+        }
+        sendLock.lock();
+        try {
+            applying++;
+        } finally {
+            sendLock.unlock();
+        }
+        try {
+            executor.execute(() -> apply(volume, record));
+        } catch (RejectedExecutionException e) {
+            bytesInFlight.release(record.getData().size());
+            answer(record.getId(), error(WireErrors.toStatus(ErrorCode.UNAVAILABLE, "the store is stopping")), true);
+        }
+    }
+
+    /** The checks before a record is taken: on failure nothing is reserved. */
+    private Volume admit(ReplicateRequest record) throws VolumeException {
+        int size = record.getData().size();
+        if (record.getSequence() <= 0) {
+            throw new IllegalArgumentException("a replicated record needs a sequence");
+        }
+        if (size > StoreService.PIECE_BYTES) {
+            throw new IllegalArgumentException("a replicated record carries at most " + StoreService.PIECE_BYTES
+                    + " bytes, got " + size);
+        }
+        if (record.getTombstone() && size > 0) {
+            throw new IllegalArgumentException("a tombstone carries no data");
+        }
+        Volume volume = volumes.get(record.getFid().getVolumeId());
+        if (size > volume.config().needleSizeBytesMax()) {
+            throw new VolumeException(VolumeErrorCode.NEEDLE_TOO_LARGE, "needle of " + size
+                    + " bytes is over the limit of " + volume.config().needleSizeBytesMax());
+        }
+        bytesInFlight.reserve(size);
+        return volume;
+    }
+
+    private void apply(Volume volume, ReplicateRequest record) {
+        ReplicateResponse.Builder answer;
+        ByteString data = record.getData();
+        try {
+            CRC32C crc = new CRC32C();
+            crc.update(data.asReadOnlyByteBuffer());
+            if ((int) crc.getValue() != record.getCrc32C()) {
+                throw WireErrors.toStatus(ErrorCode.BAD_REQUEST, "record " + record.getSequence()
+                        + " does not match its CRC32C");
+            }
+            Fid fid = record.getFid();
+            order.apply(volume, new ReplicatedNeedle(fid.getNeedleId(), fid.getCookie(), record.getTombstone(),
+                    record.getSequence(), data.asReadOnlyByteBuffer()));
+            answer = ReplicateResponse.newBuilder().setSequence(record.getSequence());
+        } catch (VolumeException | InterruptedException | RuntimeException e) {
+            answer = error(NeedleWrites.toStatus(e));
+        } finally {
+            bytesInFlight.release(data.size());
+        }
+        answer(record.getId(), answer, true);
+    }
+
+    private static ReplicateResponse.Builder error(StatusRuntimeException status) {
+        Error error = WireErrors.fromThrowable(status).orElseThrow();
+        return ReplicateResponse.newBuilder().setError(error);
+    }
+
+    /** Sends an answer, unless the stream ended; the last answer after the primary's end completes it. */
+    private void answer(long id, ReplicateResponse.Builder answer, boolean wasApplying) {
+        boolean complete = false;
+        sendLock.lock();
+        try {
+            if (wasApplying) {
+                applying--;
+            }
+            if (ended) {
+                return;
+            }
+            out.onNext(answer.setId(id).build());
+            if (primaryDone && applying == 0) {
+                ended = true;
+                complete = true;
+                out.onCompleted();
+            }
+        } catch (RuntimeException e) {
+            // The call was cancelled under us: the primary fails what it has pending.
+            ended = true;
+            complete = true;
+        } finally {
+            sendLock.unlock();
+        }
+        if (complete) {
+            onEnded.accept(this);
+        }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        sendLock.lock();
+        try {
+            ended = true;
+        } finally {
+            sendLock.unlock();
+        }
+        onEnded.accept(this);
+    }
+
+    @Override
+    public void onCompleted() {
+        boolean complete = false;
+        sendLock.lock();
+        try {
+            primaryDone = true;
+            if (!ended && applying == 0) {
+                ended = true;
+                complete = true;
+                out.onCompleted();
+            }
+        } finally {
+            sendLock.unlock();
+        }
+        if (complete) {
+            onEnded.accept(this);
+        }
+    }
+
+    /** Ends the stream at once with UNAVAILABLE: the store is stopping. */
+    void end(String why) {
+        sendLock.lock();
+        try {
+            if (ended) {
+                return;
+            }
+            ended = true;
+            out.onError(WireErrors.toStatus(ErrorCode.UNAVAILABLE, why));
+        } catch (RuntimeException e) {
+            // Already cancelled.
+        } finally {
+            sendLock.unlock();
+        }
+        onEnded.accept(this);
+    }
+}
