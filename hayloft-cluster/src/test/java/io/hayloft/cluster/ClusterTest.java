@@ -165,7 +165,7 @@ class ClusterTest {
         long seed = System.nanoTime();
         System.out.println("ClusterTest seed " + seed);
         start(LocalCluster.Options.defaults().withStores(4)
-                .withLiveness(Duration.ofMillis(200), Duration.ofMillis(1500)));
+                .withLiveness(Duration.ofMillis(250), Duration.ofSeconds(3)));
         List<Fid> before = writeAll(seed, 0, 600, 16);
         cluster.stopStore(1);
         readAll(seed, 0, before, 16);

@@ -11,7 +11,9 @@ package io.hayloft.store;
  * @param replicaOrderWaitMs how long a secondary holds a record that arrived before a lower
  *     sequence of its volume while the next expected sequence does not come (the wait starts over
  *     each time it comes); after that it applies the record anyway, leaving a gap that the late
- *     record can no longer fill. Range 0 to 1 minute. Default 2 s.
+ *     record can no longer fill. Range 0 to 1 minute. Default 10 s, the forward deadline: by
+ *     then the missing record's write has failed on its primary anyway, so going ahead earlier
+ *     only risks sealing a volume for a record that was merely slow under load.
  */
 public record StoreConfig(long bytesInFlightMax, long forwardTimeoutMs, long replicaOrderWaitMs) {
 
@@ -23,7 +25,7 @@ public record StoreConfig(long bytesInFlightMax, long forwardTimeoutMs, long rep
 
     /** The defaults for production use. */
     public static StoreConfig defaults() {
-        return new StoreConfig(256L << 20, 10_000, 2_000);
+        return new StoreConfig(256L << 20, 10_000, 10_000);
     }
 
     public StoreConfig withBytesInFlightMax(long value) {
