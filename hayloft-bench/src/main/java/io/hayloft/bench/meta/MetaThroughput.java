@@ -1,18 +1,14 @@
 package io.hayloft.bench.meta;
 
+import io.hayloft.bench.BenchDirs;
+import io.hayloft.bench.Callers;
 import io.hayloft.client.MetaClient;
 import io.hayloft.meta.raft.MetaGroup;
 import io.hayloft.meta.server.MetaNode;
 import io.hayloft.proto.v1.Chunk;
 import io.hayloft.proto.v1.Fid;
 import io.hayloft.proto.v1.ObjectInfo;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -33,13 +29,15 @@ public final class MetaThroughput {
     public static void main(String[] args) throws Exception {
         int callers = args.length > 0 ? Integer.parseInt(args[0]) : 64;
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 10;
-        Path dir = Files.createTempDirectory("hayloft-meta-bench");
+        Path dir = BenchDirs.create("hayloft-meta-bench");
         try (MetaGroup group = MetaGroup.start(dir, 3, 100_000);
                 MetaClient client = MetaClient.connect(group.apiAddresses())) {
             client.createBucket("bench");
             MetaNode leader = group.node(group.leaderIndex());
             measure("in-process", callers, seconds, leader::putObject, leader::getObject);
             measure("gRPC", callers, seconds, client::putObject, client::getObject);
+        } finally {
+            BenchDirs.delete(dir);
         }
     }
 
@@ -53,16 +51,16 @@ public final class MetaThroughput {
 
     private static void measure(String how, int callers, int seconds, Put put, Get get) throws Exception {
         AtomicLong puts = new AtomicLong();
-        run(callers, 2, () -> put(put, puts));
+        Callers.run(callers, 2, () -> put(put, puts));
         puts.set(0);
         long start = System.nanoTime();
-        run(callers, seconds, () -> put(put, puts));
+        Callers.run(callers, seconds, () -> put(put, puts));
         double putSeconds = (System.nanoTime() - start) / 1e9;
         long keys = NEXT.get();
         AtomicLong gets = new AtomicLong();
-        run(callers, 2, () -> get.get("bench", "k" + ThreadLocalRandom.current().nextLong(keys)));
+        Callers.run(callers, 2, () -> get.get("bench", "k" + ThreadLocalRandom.current().nextLong(keys)));
         start = System.nanoTime();
-        run(callers, seconds, () -> {
+        Callers.run(callers, seconds, () -> {
             get.get("bench", "k" + ThreadLocalRandom.current().nextLong(keys));
             gets.incrementAndGet();
         });
@@ -79,26 +77,5 @@ public final class MetaThroughput {
                 .setEtag("0123456789abcdef0123456789abcdef").addChunks(Chunk.newBuilder().setFid(Fid.newBuilder()
                         .setVolumeId(1).setNeedleId(n).setCookie((int) n)).setLength(4096)).build());
         done.incrementAndGet();
-    }
-
-    interface Op {
-        void run() throws Exception;
-    }
-    private static void run(int callers, int seconds, Op op) throws Exception {
-        long end = System.nanoTime() + seconds * 1_000_000_000L;
-        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<?>> all = new ArrayList<>();
-            for (int c = 0; c < callers; c++) {
-                all.add(pool.submit(() -> {
-                    while (System.nanoTime() < end) {
-                        op.run();
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> f : all) {
-                f.get();
-            }
-        }
     }
 }

@@ -1,5 +1,7 @@
 package io.hayloft.bench.volume;
 
+import io.hayloft.bench.BenchDirs;
+
 import io.hayloft.volume.Volume;
 import io.hayloft.volume.VolumeConfig;
 import io.hayloft.volume.VolumeException;

@@ -1,4 +1,4 @@
-package io.hayloft.bench.volume;
+package io.hayloft.bench;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -8,17 +8,17 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /** Scratch directories for benchmarks, under {@code hayloft.bench.dir} (default: the system temp dir). */
-final class BenchDirs {
+public final class BenchDirs {
     private BenchDirs() {}
 
-    static Path create(String prefix) throws IOException {
+    public static Path create(String prefix) throws IOException {
         String base = System.getProperty("hayloft.bench.dir", System.getProperty("java.io.tmpdir"));
         Path root = Path.of(base);
         Files.createDirectories(root);
         return Files.createTempDirectory(root, prefix);
     }
 
-    static void delete(Path dir) {
+    public static void delete(Path dir) {
         if (dir == null || !Files.exists(dir)) {
             return;
         }
