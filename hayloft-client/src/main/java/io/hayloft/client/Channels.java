@@ -5,8 +5,8 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
-/** One gRPC channel per node address, made on first use and closed with the client. */
-final class Channels implements AutoCloseable {
+/** One gRPC channel per node address (host:port), made on first use and closed with its owner. */
+public final class Channels implements AutoCloseable {
     /** Room for a 1 MiB piece of a needle and its framing. */
     static final int MESSAGE_BYTES_MAX = (1 << 20) + (64 << 10);
     /**
@@ -18,9 +18,9 @@ final class Channels implements AutoCloseable {
     private final ConcurrentHashMap<String, ManagedChannel> channels = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    ManagedChannel get(String address) {
+    public ManagedChannel get(String address) {
         if (closed) {
-            throw new IllegalStateException("the client is closed");
+            throw new IllegalStateException("the channels are closed");
         }
         return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a).usePlaintext()
                 .maxInboundMessageSize(MESSAGE_BYTES_MAX).flowControlWindow(FLOW_CONTROL_WINDOW_BYTES).build());

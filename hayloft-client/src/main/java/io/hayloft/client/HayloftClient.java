@@ -23,6 +23,7 @@ import io.hayloft.proto.v1.WriteNeedleResponse;
 import io.hayloft.proto.v1.WriteSmallNeedleRequest;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +33,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.zip.CRC32C;
 
@@ -62,7 +64,7 @@ public final class HayloftClient implements AutoCloseable {
     private final Map<Integer, Long> excluded = new ConcurrentHashMap<>();
     private final Cache<Integer, VolumeInfo> locations;
     private final SecureRandom cookies = new SecureRandom();
-    private final java.util.concurrent.atomic.AtomicLong assignments = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong assignments = new AtomicLong();
 
     /** A block of needle ids on one volume, used in order. */
     private static final class Lease {
@@ -311,7 +313,7 @@ public final class HayloftClient implements AutoCloseable {
             (r.getState() == StoreState.STORE_DEAD ? dead : live).add(r);
         }
         if (!live.isEmpty()) {
-            java.util.Collections.rotate(live, (int) Long.remainderUnsigned(fid.getNeedleId(), live.size()));
+            Collections.rotate(live, (int) Long.remainderUnsigned(fid.getNeedleId(), live.size()));
         }
         live.addAll(dead);
         return live;

@@ -3,14 +3,19 @@ package io.hayloft.meta.server;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.hayloft.client.Channels;
 import io.hayloft.meta.MetaException;
 import io.hayloft.meta.raft.MetaStateMachine;
 import io.hayloft.meta.raft.ProposalBatcher;
+import io.hayloft.proto.v1.Chunk;
 import io.hayloft.proto.v1.ErrorCode;
+import io.hayloft.proto.v1.GetObjectRequest;
 import io.hayloft.proto.v1.MetaCommand;
 import io.hayloft.proto.v1.MetaQuery;
 import io.hayloft.proto.v1.MetaQueryResult;
 import io.hayloft.proto.v1.MetaResult;
+import io.hayloft.proto.v1.ObjectInfo;
+import io.hayloft.proto.v1.PutObjectRequest;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -78,7 +83,7 @@ public final class MetaNode implements AutoCloseable {
     private final AtomicLong callIds = new AtomicLong();
     private final ProposalBatcher batcher;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-    private final StoreChannels storeChannels = new StoreChannels();
+    private final Channels storeChannels = new Channels();
     private final Liveness liveness;
     private final VolumeGrowth growth;
     private final Server api;
@@ -205,12 +210,8 @@ public final class MetaNode implements AutoCloseable {
     /** Throws NOT_LEADER, with the leader's address when known, unless this peer leads. */
     void requireLeader() throws MetaException {
         if (!isLeader()) {
-            throw notLeader(leaderAddress());
+            throw MetaException.notLeader(leaderAddress());
         }
-    }
-
-    static MetaException notLeader(String leaderAddress) {
-        return MetaException.notLeader(leaderAddress);
     }
 
     /** Proposes a command through Raft (batched with others) and waits for its result. */
@@ -240,16 +241,16 @@ public final class MetaNode implements AutoCloseable {
      * one-process server's gateway, benchmarks): no RPC between the caller and the leader.
      * Returns the chunks replaced. NOT_LEADER unless this peer leads.
      */
-    public java.util.List<io.hayloft.proto.v1.Chunk> putObject(io.hayloft.proto.v1.ObjectInfo object)
+    public List<Chunk> putObject(ObjectInfo object)
             throws MetaException {
-        return propose(MetaCommand.newBuilder().setPutObject(io.hayloft.proto.v1.PutObjectRequest.newBuilder()
+        return propose(MetaCommand.newBuilder().setPutObject(PutObjectRequest.newBuilder()
                 .setObject(object))).getPutObject().getReplacedList();
     }
 
     /** Reads an object's name linearizably, as the {@code GetObject} call does, for a caller in this process. */
-    public io.hayloft.proto.v1.ObjectInfo getObject(String bucket, String key) throws MetaException {
+    public ObjectInfo getObject(String bucket, String key) throws MetaException {
         MetaQueryResult r = readLinearizable(MetaQuery.newBuilder().setGetObject(
-                io.hayloft.proto.v1.GetObjectRequest.newBuilder().setBucket(bucket).setKey(key)).build());
+                GetObjectRequest.newBuilder().setBucket(bucket).setKey(key)).build());
         if (r.hasError()) {
             throw new MetaException(r.getError().getCode(), r.getError().getMessage());
         }
@@ -296,7 +297,7 @@ public final class MetaNode implements AutoCloseable {
     private MetaException fromRaft(Throwable t) {
         if (t instanceof NotLeaderException nl) {
             RaftPeer suggested = nl.getSuggestedLeader();
-            return notLeader(suggested == null ? "" : apiAddressOf(suggested.getId()));
+            return MetaException.notLeader(suggested == null ? "" : apiAddressOf(suggested.getId()));
         }
         if (t instanceof MetaException m) {
             return m;

@@ -1,6 +1,7 @@
 package io.hayloft.meta.server;
 
 import io.grpc.StatusRuntimeException;
+import io.hayloft.client.Channels;
 import io.hayloft.meta.MetaException;
 import io.hayloft.proto.v1.CreateVolumeCommand;
 import io.hayloft.proto.v1.CreateVolumeRequest;
@@ -34,12 +35,12 @@ final class VolumeGrowth {
     private static final long STORE_CALL_MS = 10_000;
 
     private final MetaNode node;
-    private final StoreChannels channels;
+    private final Channels channels;
     private final ReentrantLock lock = new ReentrantLock();
     private final AtomicLong generation = new AtomicLong();
     private final SecureRandom random = new SecureRandom();
 
-    VolumeGrowth(MetaNode node, StoreChannels channels) {
+    VolumeGrowth(MetaNode node, Channels channels) {
         this.node = node;
         this.channels = channels;
     }
