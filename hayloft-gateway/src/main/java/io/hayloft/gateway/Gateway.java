@@ -1,0 +1,50 @@
+package io.hayloft.gateway;
+
+import io.hayloft.client.HayloftClient;
+import io.helidon.webserver.WebServer;
+
+/**
+ * An S3 gateway: an HTTP server (Helidon SE, a virtual thread per request) in front of a Hayloft
+ * cluster reached through {@link HayloftClient}. Stateless: any number of gateways may serve one
+ * cluster.
+ */
+public final class Gateway implements AutoCloseable {
+    private final WebServer server;
+    private final GatewayConfig config;
+
+    private Gateway(WebServer server, GatewayConfig config) {
+        this.server = server;
+        this.config = config;
+    }
+
+    /** Starts serving; the client stays the caller's to close, after the gateway. */
+    public static Gateway start(GatewayConfig config, HayloftClient client) {
+        S3Handler handler = new S3Handler(config, client);
+        WebServer server = WebServer.builder()
+                .host(config.host())
+                .port(config.port())
+                .routing(r -> r.any(handler))
+                .build()
+                .start();
+        return new Gateway(server, config);
+    }
+
+    /** The port it listens on (the one chosen when the configuration said 0). */
+    public int port() {
+        return server.port();
+    }
+
+    public GatewayConfig config() {
+        return config;
+    }
+
+    /** The base URL of the S3 endpoint, e.g. {@code http://127.0.0.1:9000}. */
+    public String endpoint() {
+        return "http://" + config.host() + ":" + port();
+    }
+
+    @Override
+    public void close() {
+        server.stop();
+    }
+}
