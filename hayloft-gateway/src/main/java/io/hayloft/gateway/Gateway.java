@@ -1,7 +1,9 @@
 package io.hayloft.gateway;
 
 import io.hayloft.client.HayloftClient;
+import io.helidon.http.encoding.ContentEncodingContext;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http1.Http1Config;
 
 /**
  * An S3 gateway: an HTTP server (Helidon SE, a virtual thread per request) in front of a Hayloft
@@ -23,6 +25,12 @@ public final class Gateway implements AutoCloseable {
         WebServer server = WebServer.builder()
                 .host(config.host())
                 .port(config.port())
+                // Bodies are passed through as they came: Content-Encoding is the object's
+                // attribute (and aws-chunked is decoded by the signature check), not something
+                // for the server to decode.
+                .contentEncoding(ContentEncodingContext.builder().contentEncodingsDiscoverServices(false).build())
+                // ...which Helidon would otherwise refuse with a bare 400 when decoding is off.
+                .addProtocol(Http1Config.builder().validateRequestHeaders(false).build())
                 .routing(r -> r.any(handler))
                 .build()
                 .start();

@@ -1,0 +1,190 @@
+package io.hayloft.gateway;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.hayloft.client.HayloftClient;
+import io.hayloft.client.HayloftException;
+import io.hayloft.proto.v1.Chunk;
+import io.hayloft.proto.v1.Fid;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Object bytes as blobs on the stores: a body is cut into chunks of at most
+ * {@link GatewayConfig#chunkBytes()} and each chunk is one blob, so a request holds at most one
+ * chunk in memory whatever the object's size. Reads stream the chunks that overlap the range.
+ *
+ * <p>Blobs of small objects are kept in a bounded cache keyed by fid. A fid is never reused and
+ * its bytes never change, so an entry cannot go stale even with several gateways; entries are
+ * dropped when their object is overwritten or deleted, to make room for live ones.
+ */
+final class Blobs {
+    private static final Logger log = LoggerFactory.getLogger(Blobs.class);
+
+    /** What a body became: its chunks, its length and its MD5. */
+    record Stored(List<Chunk> chunks, long size, byte[] md5) {
+        String etag() {
+            return java.util.HexFormat.of().formatHex(md5);
+        }
+    }
+
+    private final HayloftClient client;
+    private final int chunkBytes;
+    private final int cacheObjectBytesMax;
+    private final Cache<Fid, byte[]> cache;
+
+    Blobs(HayloftClient client, GatewayConfig config) {
+        this.client = client;
+        this.chunkBytes = config.chunkBytes();
+        this.cacheObjectBytesMax = config.cacheObjectBytesMax();
+        this.cache = config.cacheBytes() <= 0 ? null : Caffeine.newBuilder()
+                .maximumWeight(config.cacheBytes())
+                .<Fid, byte[]>weigher((k, v) -> v.length + 64)
+                .build();
+    }
+
+    /**
+     * Stores the body as chunks. {@code expectedLength} is the length the client declared, or -1;
+     * a body that ends early or runs long is refused, and {@code maxBytes} bounds it. On any
+     * failure the chunks already written are deleted again before the error is thrown.
+     */
+    Stored write(InputStream body, long expectedLength, long maxBytes) {
+        if (expectedLength > maxBytes) {
+            throw new S3Exception(S3Error.ENTITY_TOO_LARGE,
+                    "Your proposed upload exceeds the maximum allowed size of " + maxBytes + " bytes");
+        }
+        MessageDigest md5 = md5();
+        List<Chunk> chunks = new ArrayList<>();
+        long total = 0;
+        byte[] only = null;
+        try {
+            while (true) {
+                int want = expectedLength < 0 ? chunkBytes : (int) Math.min(chunkBytes, expectedLength - total);
+                if (want == 0) {
+                    break;
+                }
+                byte[] buf = new byte[want];
+                int n = readFully(body, buf);
+                if (n == 0) {
+                    break;
+                }
+                byte[] data = n == want ? buf : Arrays.copyOf(buf, n);
+                total += n;
+                if (total > maxBytes) {
+                    throw new S3Exception(S3Error.ENTITY_TOO_LARGE,
+                            "Your proposed upload exceeds the maximum allowed size of " + maxBytes + " bytes");
+                }
+                md5.update(data);
+                Fid fid = client.write(data);
+                chunks.add(Chunk.newBuilder().setFid(fid).setOffset(total - n).setLength(n).build());
+                only = chunks.size() == 1 ? data : null;
+                if (n < want) {
+                    break;
+                }
+            }
+            if (expectedLength >= 0) {
+                if (total < expectedLength) {
+                    throw new S3Exception(S3Error.INCOMPLETE_BODY);
+                }
+                if (body.read() >= 0) {
+                    throw new S3Exception(S3Error.INVALID_REQUEST, "the body is longer than its declared length");
+                }
+            }
+            if (cache != null && only != null && total <= cacheObjectBytesMax) {
+                // Filled on write: the fid's bytes never change, whatever happens to the name.
+                cache.put(chunks.getFirst().getFid(), only);
+            }
+            return new Stored(List.copyOf(chunks), total, md5.digest());
+        } catch (IOException e) {
+            free(chunks);
+            throw new S3Exception(S3Error.INCOMPLETE_BODY, "reading the request body failed: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            free(chunks);
+            throw e;
+        }
+    }
+
+    /** The bytes of one chunk, from the cache or the stores. */
+    byte[] read(Chunk chunk, boolean cacheable) {
+        Fid fid = chunk.getFid();
+        if (cache != null) {
+            byte[] hit = cache.getIfPresent(fid);
+            if (hit != null) {
+                return hit;
+            }
+        }
+        byte[] data = client.read(fid);
+        if (data.length != chunk.getLength()) {
+            throw new S3Exception(S3Error.INTERNAL_ERROR, "a chunk's length differs from the object's record");
+        }
+        if (cache != null && cacheable && data.length <= cacheObjectBytesMax) {
+            cache.put(fid, data);
+        }
+        return data;
+    }
+
+    /**
+     * Writes bytes [first, last] of an object made of {@code chunks} to {@code out}. Objects up to
+     * the cache's object size go through the cache.
+     */
+    void stream(List<Chunk> chunks, long objectSize, long first, long last, OutputStream out) throws IOException {
+        boolean cacheable = objectSize <= cacheObjectBytesMax;
+        for (Chunk c : chunks) {
+            long cStart = c.getOffset();
+            long cEnd = c.getOffset() + c.getLength() - 1;
+            if (cEnd < first || cStart > last || c.getLength() == 0) {
+                continue;
+            }
+            byte[] data = read(c, cacheable);
+            int from = (int) (Math.max(first, cStart) - cStart);
+            int to = (int) (Math.min(last, cEnd) - cStart);
+            out.write(data, from, to - from + 1);
+        }
+    }
+
+    /**
+     * Deletes the blobs of chunks no name points to any more. Best effort: a blob that cannot be
+     * deleted now stays as garbage until an audit finds it; the caller's request has succeeded.
+     */
+    void free(List<Chunk> chunks) {
+        for (Chunk c : chunks) {
+            if (cache != null) {
+                cache.invalidate(c.getFid());
+            }
+            try {
+                client.delete(c.getFid());
+            } catch (HayloftException | UncheckedIOException e) {
+                log.warn("could not free blob {}: {}", io.hayloft.client.Fids.format(c.getFid()), e.getMessage());
+            }
+        }
+    }
+
+    private static int readFully(InputStream in, byte[] buf) throws IOException {
+        int n = 0;
+        while (n < buf.length) {
+            int r = in.read(buf, n, buf.length - n);
+            if (r < 0) {
+                break;
+            }
+            n += r;
+        }
+        return n;
+    }
+
+    static MessageDigest md5() {
+        try {
+            return MessageDigest.getInstance("MD5");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK has no MD5", e);
+        }
+    }
+}

@@ -1,0 +1,299 @@
+package io.hayloft.gateway;
+
+import io.hayloft.client.HayloftClient;
+import io.hayloft.client.HayloftException;
+import io.hayloft.proto.v1.Chunk;
+import io.hayloft.proto.v1.ObjectInfo;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.w3c.dom.Element;
+
+/** Objects: PUT, GET, HEAD, DELETE, DeleteObjects and CopyObject. */
+final class ObjectApi {
+    /** S3's bound on user metadata: 2 KB of names and values. */
+    static final int USER_METADATA_BYTES_MAX = 2048;
+    static final int KEY_BYTES_MAX = 1024;
+    private static final int DELETE_KEYS_MAX = 1000;
+
+    private final HayloftClient client;
+    private final Blobs blobs;
+    private final GatewayConfig config;
+
+    ObjectApi(HayloftClient client, Blobs blobs, GatewayConfig config) {
+        this.client = client;
+        this.blobs = blobs;
+        this.config = config;
+    }
+
+    void put(S3Request r, Authenticator.Body body, ServerResponse res) {
+        checkKey(r.key());
+        ObjectInfo.Builder template = attributes(r);
+        if (body.length() < 0 && r.header("transfer-encoding") == null) {
+            throw new S3Exception(S3Error.MISSING_CONTENT_LENGTH);
+        }
+        byte[] md5 = contentMd5(r);
+        Blobs.Stored stored = blobs.write(body.in(), body.length(), config.maxObjectBytes());
+        try {
+            if (md5 != null && !MessageDigest.isEqual(md5, stored.md5())) {
+                throw new S3Exception(S3Error.BAD_DIGEST);
+            }
+            ObjectInfo o = template.setBucket(r.bucket()).setKey(r.key()).addAllChunks(stored.chunks())
+                    .setSize(stored.size()).setEtag(stored.etag()).setModifiedMs(System.currentTimeMillis()).build();
+            blobs.free(client.meta().putObject(o));
+        } catch (RuntimeException e) {
+            blobs.free(stored.chunks());
+            throw e;
+        }
+        res.header("ETag", Responses.quoted(stored.etag()));
+        res.send();
+    }
+
+    void get(S3Request r, ServerResponse res, boolean head) throws IOException {
+        checkKey(r.key());
+        ObjectInfo o = client.meta().getObject(r.bucket(), r.key());
+        Conditions.check(r, "if-", o.getEtag(), o.getModifiedMs(), false);
+        ByteRange range;
+        try {
+            range = ByteRange.parse(r.header("range"), o.getSize());
+        } catch (S3Exception e) {
+            res.header("Content-Range", "bytes */" + o.getSize());
+            throw e;
+        }
+        Responses.objectHeaders(res, o);
+        overrides(r, res);
+        long first = 0;
+        long last = o.getSize() - 1;
+        if (range != null) {
+            first = range.first();
+            last = range.last();
+            res.status(206);
+            res.header("Content-Range", "bytes " + first + "-" + last + "/" + o.getSize());
+        }
+        long length = last - first + 1;
+        res.header("Content-Length", Long.toString(length));
+        if (head || length == 0) {
+            res.send();
+            return;
+        }
+        try (OutputStream out = res.outputStream()) {
+            blobs.stream(o.getChunksList(), o.getSize(), first, last, out);
+        }
+    }
+
+    /** The response-* query parameters of a GET override the stored headers (presigned links use them). */
+    private static void overrides(S3Request r, ServerResponse res) {
+        for (Map.Entry<String, String> e : Map.of("response-content-type", "Content-Type",
+                "response-content-language", "Content-Language", "response-expires", "Expires",
+                "response-cache-control", "Cache-Control", "response-content-disposition", "Content-Disposition",
+                "response-content-encoding", "Content-Encoding").entrySet()) {
+            String v = r.queryParam(e.getKey());
+            if (v != null) {
+                res.header(e.getValue(), v);
+            }
+        }
+    }
+
+    void delete(S3Request r, ServerResponse res) {
+        checkKey(r.key());
+        blobs.free(client.meta().deleteObject(r.bucket(), r.key()));
+        res.status(204).send();
+    }
+
+    void deleteObjects(S3Request r, Authenticator.Body body, ServerResponse res) throws IOException {
+        Element root = Xml.parse(S3Handler.readSmall(body.in(), 4 << 20), "Delete");
+        boolean quiet = "true".equalsIgnoreCase(Xml.childText(root, "Quiet"));
+        List<Element> objects = Xml.children(root, "Object");
+        if (objects.isEmpty() || objects.size() > DELETE_KEYS_MAX) {
+            throw new S3Exception(S3Error.MALFORMED_XML);
+        }
+        Xml x = Xml.root("DeleteResult");
+        for (Element obj : objects) {
+            String key = Xml.childText(obj, "Key");
+            if (key == null) {
+                throw new S3Exception(S3Error.MALFORMED_XML);
+            }
+            try {
+                checkKey(key);
+                blobs.free(client.meta().deleteObject(r.bucket(), key));
+                if (!quiet) {
+                    x.start("Deleted").el("Key", key).end();
+                }
+            } catch (S3Exception e) {
+                x.start("Error").el("Key", key).el("Code", e.error().code()).el("Message", e.getMessage()).end();
+            } catch (HayloftException e) {
+                if (e.code() == io.hayloft.proto.v1.ErrorCode.NO_SUCH_BUCKET) {
+                    throw e;
+                }
+                S3Exception s3 = Errors.toS3(e);
+                x.start("Error").el("Key", key).el("Code", s3.error().code()).el("Message", s3.getMessage()).end();
+            }
+        }
+        BucketApi.sendXml(res, x);
+    }
+
+    /**
+     * CopyObject. The copy gets blobs of its own (a later delete of the source frees the source's
+     * blobs), written while the source is read, so it takes no more memory than a PUT.
+     */
+    void copy(S3Request r, Authenticator.Body body, ServerResponse res) throws IOException {
+        checkKey(r.key());
+        body.in().transferTo(OutputStream.nullOutputStream());
+        String[] source = copySource(r.header("x-amz-copy-source"));
+        ObjectInfo src = client.meta().getObject(source[0], source[1]);
+        Conditions.check(r, "x-amz-copy-source-if-", src.getEtag(), src.getModifiedMs(), true);
+        String directive = r.header("x-amz-metadata-directive");
+        boolean replace = "REPLACE".equalsIgnoreCase(directive);
+        if (directive != null && !replace && !"COPY".equalsIgnoreCase(directive)) {
+            throw new S3Exception(S3Error.INVALID_ARGUMENT, "Unknown metadata directive: " + directive);
+        }
+        if (!replace && source[0].equals(r.bucket()) && source[1].equals(r.key())) {
+            throw new S3Exception(S3Error.INVALID_REQUEST, "This copy request is illegal because it is trying to copy "
+                    + "an object to itself without changing the object's metadata, storage class, website redirect "
+                    + "location or encryption attributes.");
+        }
+        ObjectInfo.Builder target = replace ? attributes(r)
+                : ObjectInfo.newBuilder().setContentType(src.getContentType())
+                        .putAllUserMetadata(src.getUserMetadataMap()).putAllHeaders(src.getHeadersMap());
+        Blobs.Stored stored = copyBytes(src);
+        long now = System.currentTimeMillis();
+        try {
+            ObjectInfo o = target.setBucket(r.bucket()).setKey(r.key()).addAllChunks(stored.chunks())
+                    .setSize(stored.size()).setEtag(stored.etag())
+                    .setModifiedMs(now).build();
+            blobs.free(client.meta().putObject(o));
+            BucketApi.sendXml(res, Xml.root("CopyObjectResult")
+                    .el("LastModified", Responses.isoDate(now))
+                    .el("ETag", Responses.quoted(o.getEtag())));
+        } catch (RuntimeException e) {
+            blobs.free(stored.chunks());
+            throw e;
+        }
+    }
+
+    /** Reads the source's chunks and writes them again as new blobs. */
+    private Blobs.Stored copyBytes(ObjectInfo src) {
+        java.util.ArrayList<Chunk> chunks = new java.util.ArrayList<>();
+        MessageDigest md5 = Blobs.md5();
+        long offset = 0;
+        try {
+            for (Chunk c : src.getChunksList()) {
+                byte[] data = blobs.read(c, false);
+                md5.update(data);
+                chunks.add(Chunk.newBuilder().setFid(client.write(data)).setOffset(offset).setLength(data.length)
+                        .build());
+                offset += data.length;
+            }
+        } catch (RuntimeException e) {
+            blobs.free(chunks);
+            throw e;
+        }
+        return new Blobs.Stored(List.copyOf(chunks), offset, md5.digest());
+    }
+
+    /** "bucket/key" or "/bucket/key", percent-encoded, perhaps with "?versionId=...". */
+    static String[] copySource(String header) {
+        String s = header;
+        int q = s.indexOf('?');
+        if (q >= 0) {
+            s = s.substring(0, q);
+        }
+        s = S3Request.decodePath(s);
+        if (s.startsWith("/")) {
+            s = s.substring(1);
+        }
+        int slash = s.indexOf('/');
+        if (slash <= 0 || slash == s.length() - 1) {
+            throw new S3Exception(S3Error.INVALID_ARGUMENT, "Copy Source must mention the source bucket and key: "
+                    + "sourcebucket/sourcekey");
+        }
+        return new String[] {s.substring(0, slash), s.substring(slash + 1)};
+    }
+
+    /** Content type, user metadata and the stored headers of a PUT (or a copy with REPLACE, or a multipart start). */
+    static ObjectInfo.Builder attributes(S3Request r) {
+        ObjectInfo.Builder b = ObjectInfo.newBuilder();
+        String type = r.header("content-type");
+        if (type != null) {
+            b.setContentType(type);
+        }
+        Map<String, String> meta = new TreeMap<>();
+        int bytes = 0;
+        for (Map.Entry<String, List<String>> h : r.headers().entrySet()) {
+            if (h.getKey().startsWith("x-amz-meta-")) {
+                String name = h.getKey().substring("x-amz-meta-".length());
+                String value = String.join(",", h.getValue());
+                meta.put(name, value);
+                bytes += name.getBytes(StandardCharsets.UTF_8).length + value.getBytes(StandardCharsets.UTF_8).length;
+            }
+        }
+        if (bytes > USER_METADATA_BYTES_MAX) {
+            throw new S3Exception(S3Error.METADATA_TOO_LARGE);
+        }
+        b.putAllUserMetadata(meta);
+        for (String h : Responses.STORED_HEADERS) {
+            String v = r.header(h);
+            if (v != null && !(h.equals("content-encoding") && isOnlyAwsChunked(v))) {
+                b.putHeaders(canonical(h), stripAwsChunked(h, v));
+            }
+        }
+        return b;
+    }
+
+    /** aws-chunked is how the body travelled, not how the object is encoded: it is not stored. */
+    private static boolean isOnlyAwsChunked(String v) {
+        return v.trim().equalsIgnoreCase("aws-chunked");
+    }
+
+    private static String stripAwsChunked(String header, String v) {
+        if (!header.equals("content-encoding")) {
+            return v;
+        }
+        StringBuilder out = new StringBuilder();
+        for (String part : v.split(",")) {
+            if (!part.trim().equalsIgnoreCase("aws-chunked")) {
+                out.append(out.isEmpty() ? "" : ",").append(part.trim());
+            }
+        }
+        return out.toString();
+    }
+
+    private static String canonical(String lower) {
+        StringBuilder out = new StringBuilder(lower.length());
+        boolean up = true;
+        for (char c : lower.toCharArray()) {
+            out.append(up ? Character.toUpperCase(c) : c);
+            up = c == '-';
+        }
+        return out.toString();
+    }
+
+    static void checkKey(String key) {
+        if (key.getBytes(StandardCharsets.UTF_8).length > KEY_BYTES_MAX) {
+            throw new S3Exception(S3Error.KEY_TOO_LONG);
+        }
+    }
+
+    /** The decoded Content-MD5 header, or null; InvalidDigest when it is not 16 bytes of base64. */
+    static byte[] contentMd5(S3Request r) {
+        String v = r.header("content-md5");
+        if (v == null) {
+            return null;
+        }
+        try {
+            byte[] md5 = Base64.getDecoder().decode(v.trim());
+            if (md5.length != 16) {
+                throw new S3Exception(S3Error.INVALID_DIGEST);
+            }
+            return md5;
+        } catch (IllegalArgumentException e) {
+            throw new S3Exception(S3Error.INVALID_DIGEST);
+        }
+    }
+}

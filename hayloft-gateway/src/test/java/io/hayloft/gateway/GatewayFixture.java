@@ -1,0 +1,83 @@
+package io.hayloft.gateway;
+
+import io.hayloft.client.HayloftClient;
+import io.hayloft.cluster.LocalCluster;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
+
+/**
+ * What {@code hayloft server} runs, in the test JVM: one meta peer, three stores (rf 3, fsync on)
+ * and a gateway on a free loopback port, with S3 clients of the AWS SDK for Java v2 pointed at it.
+ */
+final class GatewayFixture implements AutoCloseable {
+    static final String ACCESS_KEY = "test-access";
+    static final String SECRET_KEY = "test-secret-key-0123456789";
+
+    final LocalCluster cluster;
+    final HayloftClient client;
+    final Gateway gateway;
+
+    private GatewayFixture(LocalCluster cluster, HayloftClient client, Gateway gateway) {
+        this.cluster = cluster;
+        this.client = client;
+        this.gateway = gateway;
+    }
+
+    static GatewayFixture start(Path dir, GatewayConfig config) throws Exception {
+        LocalCluster.Options o = LocalCluster.Options.defaults();
+        LocalCluster cluster = LocalCluster.start(dir, new LocalCluster.Options(1, 3, 3, o.volumeConfig(),
+                o.storeConfig(), o.heartbeatInterval(), o.deadTimeout()));
+        HayloftClient client = cluster.client();
+        Gateway gateway = Gateway.start(config, client);
+        return new GatewayFixture(cluster, client, gateway);
+    }
+
+    static GatewayConfig config() {
+        return GatewayConfig.defaults(ACCESS_KEY, SECRET_KEY).withPort(0)
+                // Small chunks, so that modest objects already span several blobs.
+                .withChunkBytes(256 << 10)
+                .withMinPartBytes(5L << 20);
+    }
+
+    URI endpoint() {
+        return URI.create(gateway.endpoint());
+    }
+
+    S3Client s3() {
+        return s3(ACCESS_KEY, SECRET_KEY);
+    }
+
+    S3Client s3(String accessKey, String secretKey) {
+        return S3Client.builder()
+                .endpointOverride(endpoint())
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
+                .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).chunkedEncodingEnabled(false).build())
+                .httpClient(UrlConnectionHttpClient.builder().socketTimeout(Duration.ofSeconds(60)).build())
+                .build();
+    }
+
+    S3Presigner presigner() {
+        return S3Presigner.builder()
+                .endpointOverride(endpoint())
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+                .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build())
+                .build();
+    }
+
+    @Override
+    public void close() throws Exception {
+        gateway.close();
+        client.close();
+        cluster.close();
+    }
+}
