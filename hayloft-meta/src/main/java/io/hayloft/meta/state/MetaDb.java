@@ -1,5 +1,6 @@
 package io.hayloft.meta.state;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.hayloft.meta.MetaException;
 import io.hayloft.proto.v1.ErrorCode;
 import java.nio.charset.StandardCharsets;
@@ -98,6 +99,14 @@ public final class MetaDb implements AutoCloseable {
         } catch (RocksDBException e) {
             throw new MetaException(ErrorCode.IO_ERROR, "checkpoint of the meta database: " + e.getMessage(), e);
         }
+    }
+
+    static MetaException ioError(RocksDBException e) {
+        return new MetaException(ErrorCode.IO_ERROR, "meta database: " + e.getMessage(), e);
+    }
+
+    static MetaException damaged(InvalidProtocolBufferException e) {
+        return new MetaException(ErrorCode.INTERNAL, "damaged record in the meta database: " + e.getMessage(), e);
     }
 
     @Override
