@@ -58,11 +58,15 @@ public final class NameTable {
         }
     }
 
-    /** Deletes an empty bucket. */
+    /** Deletes an empty bucket: one without objects and without multipart uploads in progress, as S3 does. */
     public void deleteBucket(String bucket) throws MetaException {
         requireBucket(bucket);
         if (Keys.anyWithPrefix(db.db(), db.objects, bucketPrefix(bucket))) {
             throw new MetaException(ErrorCode.BUCKET_NOT_EMPTY, "bucket " + bucket + " is not empty");
+        }
+        if (Keys.anyWithPrefix(db.db(), db.uploadNames, bucketPrefix(bucket))) {
+            throw new MetaException(ErrorCode.BUCKET_NOT_EMPTY,
+                    "bucket " + bucket + " has multipart uploads in progress");
         }
         try (WriteBatch batch = new WriteBatch()) {
             batch.delete(db.buckets, utf8(bucket));
@@ -215,7 +219,7 @@ public final class NameTable {
     }
 
     /** The common prefix the key rolls up into, or null when it is listed as itself. */
-    private static String rollUp(String key, String prefix, String delimiter) {
+    static String rollUp(String key, String prefix, String delimiter) {
         if (delimiter.isEmpty()) {
             return null;
         }
