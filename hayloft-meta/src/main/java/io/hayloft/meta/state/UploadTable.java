@@ -127,8 +127,8 @@ public final class UploadTable {
     /** The upload's parts with a number above {@code partNumberMarker}, in ascending order, at most {@code limit} (1 to 1,000). */
     public ListPartsResponse listParts(String bucket, String key, String uploadId, int partNumberMarker, int limit)
             throws MetaException {
-        checkLimit(limit);
         UploadInfo upload = upload(bucket, key, uploadId);
+        checkLimit(limit);
         ListPartsResponse.Builder out = ListPartsResponse.newBuilder().setUpload(upload);
         if (Integer.compareUnsigned(partNumberMarker, PART_NUMBER_MAX) >= 0) {
             return out.build();
