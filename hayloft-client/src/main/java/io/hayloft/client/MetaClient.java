@@ -26,6 +26,17 @@ import io.hayloft.proto.v1.ReportVolumeFailureRequest;
 import io.hayloft.proto.v1.StoreInfo;
 import io.hayloft.proto.v1.Chunk;
 import io.hayloft.proto.v1.VolumeInfo;
+import io.hayloft.proto.v1.AbortMultipartUploadRequest;
+import io.hayloft.proto.v1.CompleteMultipartUploadRequest;
+import io.hayloft.proto.v1.CompleteMultipartUploadResponse;
+import io.hayloft.proto.v1.CreateMultipartUploadRequest;
+import io.hayloft.proto.v1.ListMultipartUploadsRequest;
+import io.hayloft.proto.v1.ListMultipartUploadsResponse;
+import io.hayloft.proto.v1.ListPartsRequest;
+import io.hayloft.proto.v1.ListPartsResponse;
+import io.hayloft.proto.v1.PartInfo;
+import io.hayloft.proto.v1.PutPartRequest;
+import io.hayloft.proto.v1.UploadInfo;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -179,6 +190,45 @@ public final class MetaClient implements AutoCloseable {
 
     public ListObjectsResponse listObjects(ListObjectsRequest request) {
         return call(s -> s.listObjects(request));
+    }
+
+    /**
+     * Starts a multipart upload of the template's bucket and key; the template's content type,
+     * user metadata and headers become the object's when the upload completes. A retry after a
+     * lost answer may start a second upload, which lists like any other until it is aborted.
+     */
+    public UploadInfo createMultipartUpload(ObjectInfo template) {
+        return call(s -> s.createMultipartUpload(CreateMultipartUploadRequest.newBuilder().setObject(template).build()))
+                .getUpload();
+    }
+
+    /** Records a part of the upload; returns the chunks of an earlier part of that number, to be freed. */
+    public List<Chunk> putPart(String bucket, String key, String uploadId, PartInfo part) {
+        return call(s -> s.putPart(PutPartRequest.newBuilder().setBucket(bucket).setKey(key).setUploadId(uploadId)
+                .setPart(part).build())).getReplacedList();
+    }
+
+    public ListPartsResponse listParts(ListPartsRequest request) {
+        return call(s -> s.listParts(request));
+    }
+
+    public ListMultipartUploadsResponse listMultipartUploads(ListMultipartUploadsRequest request) {
+        return call(s -> s.listMultipartUploads(request));
+    }
+
+    /**
+     * Names the object made of the named parts and forgets the upload; the response holds the new
+     * object and the chunks to free. A retry after the first try applied finds no upload
+     * (NO_SUCH_UPLOAD), as in S3.
+     */
+    public CompleteMultipartUploadResponse completeMultipartUpload(CompleteMultipartUploadRequest request) {
+        return call(s -> s.completeMultipartUpload(request));
+    }
+
+    /** Forgets the upload; returns its parts' chunks, to be freed. */
+    public List<Chunk> abortMultipartUpload(String bucket, String key, String uploadId) {
+        return call(s -> s.abortMultipartUpload(AbortMultipartUploadRequest.newBuilder().setBucket(bucket)
+                .setKey(key).setUploadId(uploadId).build())).getFreedList();
     }
 
     public ClusterStatusResponse clusterStatus() {

@@ -4,13 +4,20 @@ import io.grpc.stub.StreamObserver;
 import io.hayloft.meta.MetaException;
 import io.hayloft.meta.state.MetaQueries;
 import io.hayloft.proto.WireErrors;
+import io.hayloft.proto.v1.AbortMultipartUploadRequest;
+import io.hayloft.proto.v1.AbortMultipartUploadResponse;
 import io.hayloft.proto.v1.AssignCommand;
 import io.hayloft.proto.v1.AssignRequest;
 import io.hayloft.proto.v1.AssignResponse;
 import io.hayloft.proto.v1.ClusterStatusRequest;
 import io.hayloft.proto.v1.ClusterStatusResponse;
+import io.hayloft.proto.v1.CompleteMultipartUploadRequest;
+import io.hayloft.proto.v1.CompleteMultipartUploadResponse;
 import io.hayloft.proto.v1.CreateBucketRequest;
 import io.hayloft.proto.v1.CreateBucketResponse;
+import io.hayloft.proto.v1.CreateMultipartUploadRequest;
+import io.hayloft.proto.v1.CreateMultipartUploadResponse;
+import io.hayloft.proto.v1.CreateUploadCommand;
 import io.hayloft.proto.v1.DeleteBucketRequest;
 import io.hayloft.proto.v1.DeleteBucketResponse;
 import io.hayloft.proto.v1.DeleteObjectRequest;
@@ -23,8 +30,12 @@ import io.hayloft.proto.v1.HeartbeatRequest;
 import io.hayloft.proto.v1.HeartbeatResponse;
 import io.hayloft.proto.v1.ListBucketsRequest;
 import io.hayloft.proto.v1.ListBucketsResponse;
+import io.hayloft.proto.v1.ListMultipartUploadsRequest;
+import io.hayloft.proto.v1.ListMultipartUploadsResponse;
 import io.hayloft.proto.v1.ListObjectsRequest;
 import io.hayloft.proto.v1.ListObjectsResponse;
+import io.hayloft.proto.v1.ListPartsRequest;
+import io.hayloft.proto.v1.ListPartsResponse;
 import io.hayloft.proto.v1.LookupVolumeRequest;
 import io.hayloft.proto.v1.LookupVolumeResponse;
 import io.hayloft.proto.v1.MetaCommand;
@@ -34,6 +45,8 @@ import io.hayloft.proto.v1.MetaQuery;
 import io.hayloft.proto.v1.MetaQueryResult;
 import io.hayloft.proto.v1.PutObjectRequest;
 import io.hayloft.proto.v1.PutObjectResponse;
+import io.hayloft.proto.v1.PutPartRequest;
+import io.hayloft.proto.v1.PutPartResponse;
 import io.hayloft.proto.v1.RegisterStoreRequest;
 import io.hayloft.proto.v1.RegisterStoreResponse;
 import io.hayloft.proto.v1.ReportVolumeFailureRequest;
@@ -46,7 +59,9 @@ import io.hayloft.proto.v1.VolumeInfo;
 import io.hayloft.proto.v1.VolumeReport;
 import io.hayloft.proto.v1.VolumeState;
 import io.hayloft.meta.state.VolumeTable;
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -64,6 +79,8 @@ final class MetaService extends MetaGrpc.MetaImplBase {
     private final MetaNode node;
     private final Liveness liveness;
     private final VolumeGrowth growth;
+    private static final SecureRandom UPLOAD_IDS = new SecureRandom();
+
     private final AtomicInteger assignRotation = new AtomicInteger();
 
     MetaService(MetaNode node, Liveness liveness, VolumeGrowth growth) {
@@ -239,6 +256,50 @@ final class MetaService extends MetaGrpc.MetaImplBase {
     public void listObjects(ListObjectsRequest request, StreamObserver<ListObjectsResponse> out) {
         answer(out, () -> checked(node.readLinearizable(MetaQuery.newBuilder().setListObjects(request).build()))
                 .getListing());
+    }
+
+    @Override
+    public void createMultipartUpload(CreateMultipartUploadRequest request,
+            StreamObserver<CreateMultipartUploadResponse> out) {
+        answer(out, () -> node.propose(MetaCommand.newBuilder().setCreateUpload(CreateUploadCommand.newBuilder()
+                .setRequest(request).setUploadId(newUploadId()))).getCreateUpload());
+    }
+
+    /** 128 random bits in URL-safe base64 (22 characters): an upload id nobody can guess. */
+    private static String newUploadId() {
+        byte[] bits = new byte[16];
+        UPLOAD_IDS.nextBytes(bits);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bits);
+    }
+
+    @Override
+    public void putPart(PutPartRequest request, StreamObserver<PutPartResponse> out) {
+        answer(out, () -> node.propose(MetaCommand.newBuilder().setPutPart(request)).getPutPart());
+    }
+
+    @Override
+    public void listParts(ListPartsRequest request, StreamObserver<ListPartsResponse> out) {
+        answer(out, () -> checked(node.readLinearizable(MetaQuery.newBuilder().setListParts(request).build()))
+                .getParts());
+    }
+
+    @Override
+    public void listMultipartUploads(ListMultipartUploadsRequest request,
+            StreamObserver<ListMultipartUploadsResponse> out) {
+        answer(out, () -> checked(node.readLinearizable(MetaQuery.newBuilder().setListUploads(request).build()))
+                .getUploads());
+    }
+
+    @Override
+    public void completeMultipartUpload(CompleteMultipartUploadRequest request,
+            StreamObserver<CompleteMultipartUploadResponse> out) {
+        answer(out, () -> node.propose(MetaCommand.newBuilder().setCompleteUpload(request)).getCompleteUpload());
+    }
+
+    @Override
+    public void abortMultipartUpload(AbortMultipartUploadRequest request,
+            StreamObserver<AbortMultipartUploadResponse> out) {
+        answer(out, () -> node.propose(MetaCommand.newBuilder().setAbortUpload(request)).getAbortUpload());
     }
 
     @Override

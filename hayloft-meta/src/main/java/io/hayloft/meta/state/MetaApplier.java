@@ -1,6 +1,10 @@
 package io.hayloft.meta.state;
 
 import io.hayloft.meta.MetaException;
+import io.hayloft.proto.v1.AbortMultipartUploadRequest;
+import io.hayloft.proto.v1.AbortMultipartUploadResponse;
+import io.hayloft.proto.v1.CompleteMultipartUploadRequest;
+import io.hayloft.proto.v1.CreateMultipartUploadResponse;
 import io.hayloft.proto.v1.DeleteObjectResponse;
 import io.hayloft.proto.v1.Error;
 import io.hayloft.proto.v1.MetaBatch;
@@ -8,6 +12,8 @@ import io.hayloft.proto.v1.MetaBatchResult;
 import io.hayloft.proto.v1.MetaCommand;
 import io.hayloft.proto.v1.MetaResult;
 import io.hayloft.proto.v1.PutObjectResponse;
+import io.hayloft.proto.v1.PutPartRequest;
+import io.hayloft.proto.v1.PutPartResponse;
 import io.hayloft.proto.v1.VolumeState;
 import java.util.HashSet;
 
@@ -22,15 +28,21 @@ import java.util.HashSet;
  */
 public final class MetaApplier {
     private final NameTable names;
+    private final UploadTable uploads;
     private final VolumeTable volumes;
 
     public MetaApplier(MetaDb db) {
         this.names = new NameTable(db);
+        this.uploads = new UploadTable(db, names);
         this.volumes = new VolumeTable(db);
     }
 
     public NameTable names() {
         return names;
+    }
+
+    public UploadTable uploads() {
+        return uploads;
     }
 
     public VolumeTable volumes() {
@@ -62,6 +74,24 @@ public final class MetaApplier {
                                 .setModifiedMs(c.getTimeMs()).build())));
                 case DELETE_OBJECT -> r.setDeleteObject(DeleteObjectResponse.newBuilder()
                         .addAllRemoved(names.deleteObject(c.getDeleteObject().getBucket(), c.getDeleteObject().getKey())));
+                case CREATE_UPLOAD -> r.setCreateUpload(CreateMultipartUploadResponse.newBuilder()
+                        .setUpload(uploads.create(c.getCreateUpload().getRequest().getObject(),
+                                c.getCreateUpload().getUploadId(), c.getTimeMs())));
+                case PUT_PART -> {
+                    PutPartRequest p = c.getPutPart();
+                    r.setPutPart(PutPartResponse.newBuilder().addAllReplaced(uploads.putPart(p.getBucket(), p.getKey(),
+                            p.getUploadId(), p.getPart(), c.getTimeMs())));
+                }
+                case COMPLETE_UPLOAD -> {
+                    CompleteMultipartUploadRequest u = c.getCompleteUpload();
+                    r.setCompleteUpload(uploads.complete(u.getBucket(), u.getKey(), u.getUploadId(), u.getPartsList(),
+                            u.getMinPartSize(), c.getTimeMs()));
+                }
+                case ABORT_UPLOAD -> {
+                    AbortMultipartUploadRequest u = c.getAbortUpload();
+                    r.setAbortUpload(AbortMultipartUploadResponse.newBuilder()
+                            .addAllFreed(uploads.abort(u.getBucket(), u.getKey(), u.getUploadId())));
+                }
                 case REGISTER_STORE -> {
                     volumes.registerStore(c.getRegisterStore().getStore());
                     r.setOk(true);

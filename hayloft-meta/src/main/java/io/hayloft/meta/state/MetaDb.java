@@ -1,5 +1,6 @@
 package io.hayloft.meta.state;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.hayloft.meta.MetaException;
 import io.hayloft.proto.v1.ErrorCode;
 import java.nio.charset.StandardCharsets;
@@ -24,8 +25,13 @@ import org.rocksdb.WriteOptions;
  * the peer replays the log from its last snapshot. Column families: {@code buckets} (bucket name
  * to {@code BucketInfo}), {@code objects} (bucket, 0x00, key to {@code ObjectInfo}),
  * {@code stores} (store id to {@code StoreInfo}), {@code volumes} (volume id, 4 bytes big-endian,
- * to {@code VolumeInfo} whose replicas carry only store ids), and the default family for id
- * counters. Values are the protocol's own protobuf messages.
+ * to {@code VolumeInfo} whose replicas carry only store ids), {@code uploads} (upload id to
+ * {@code UploadInfo}), {@code upload_names} (bucket, 0x00, key, 0x00, initiation time in ms as 8
+ * bytes big-endian, upload id to the same {@code UploadInfo}: the listing order),
+ * {@code parts} (upload id, 0x00, part number as 4 bytes big-endian, to {@code PartInfo}), and
+ * the default family for id counters. Values are the protocol's own protobuf messages. Families
+ * missing from a database made by an older version are created empty when it opens; a
+ * checkpoint (a snapshot) holds every family.
  */
 public final class MetaDb implements AutoCloseable {
     static {
@@ -41,6 +47,9 @@ public final class MetaDb implements AutoCloseable {
     final ColumnFamilyHandle objects;
     final ColumnFamilyHandle stores;
     final ColumnFamilyHandle volumes;
+    final ColumnFamilyHandle uploads;
+    final ColumnFamilyHandle uploadNames;
+    final ColumnFamilyHandle parts;
     final ColumnFamilyHandle counters;
 
     private MetaDb(RocksDB db, DBOptions options, ColumnFamilyOptions cfOptions, List<ColumnFamilyHandle> handles) {
@@ -52,6 +61,9 @@ public final class MetaDb implements AutoCloseable {
         this.objects = handles.get(2);
         this.stores = handles.get(3);
         this.volumes = handles.get(4);
+        this.uploads = handles.get(5);
+        this.uploadNames = handles.get(6);
+        this.parts = handles.get(7);
         this.counters = handles.get(0);
         this.writeOptions = new WriteOptions().setSync(false);
     }
@@ -65,7 +77,10 @@ public final class MetaDb implements AutoCloseable {
                 new ColumnFamilyDescriptor("buckets".getBytes(StandardCharsets.UTF_8), cfOptions),
                 new ColumnFamilyDescriptor("objects".getBytes(StandardCharsets.UTF_8), cfOptions),
                 new ColumnFamilyDescriptor("stores".getBytes(StandardCharsets.UTF_8), cfOptions),
-                new ColumnFamilyDescriptor("volumes".getBytes(StandardCharsets.UTF_8), cfOptions));
+                new ColumnFamilyDescriptor("volumes".getBytes(StandardCharsets.UTF_8), cfOptions),
+                new ColumnFamilyDescriptor("uploads".getBytes(StandardCharsets.UTF_8), cfOptions),
+                new ColumnFamilyDescriptor("upload_names".getBytes(StandardCharsets.UTF_8), cfOptions),
+                new ColumnFamilyDescriptor("parts".getBytes(StandardCharsets.UTF_8), cfOptions));
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         try {
             Files.createDirectories(dir);
@@ -98,6 +113,14 @@ public final class MetaDb implements AutoCloseable {
         } catch (RocksDBException e) {
             throw new MetaException(ErrorCode.IO_ERROR, "checkpoint of the meta database: " + e.getMessage(), e);
         }
+    }
+
+    static MetaException ioError(RocksDBException e) {
+        return new MetaException(ErrorCode.IO_ERROR, "meta database: " + e.getMessage(), e);
+    }
+
+    static MetaException damaged(InvalidProtocolBufferException e) {
+        return new MetaException(ErrorCode.INTERNAL, "damaged record in the meta database: " + e.getMessage(), e);
     }
 
     @Override

@@ -5,7 +5,9 @@ import io.hayloft.proto.v1.Error;
 import io.hayloft.proto.v1.ErrorCode;
 import io.hayloft.proto.v1.GetObjectResponse;
 import io.hayloft.proto.v1.ListBucketsResponse;
+import io.hayloft.proto.v1.ListMultipartUploadsRequest;
 import io.hayloft.proto.v1.ListObjectsRequest;
+import io.hayloft.proto.v1.ListPartsRequest;
 import io.hayloft.proto.v1.LookupVolumeResponse;
 import io.hayloft.proto.v1.MetaQuery;
 import io.hayloft.proto.v1.MetaQueryResult;
@@ -24,6 +26,16 @@ public final class MetaQueries {
                     ListObjectsRequest l = q.getListObjects();
                     r.setListing(state.names().listObjects(l.getBucket(), l.getPrefix(), l.getDelimiter(),
                             l.getStartAfter(), l.getLimit() == 0 ? 1000 : l.getLimit()));
+                }
+                case LIST_PARTS -> {
+                    ListPartsRequest l = q.getListParts();
+                    r.setParts(state.uploads().listParts(l.getBucket(), l.getKey(), l.getUploadId(),
+                            l.getPartNumberMarker(), l.getLimit() == 0 ? 1000 : l.getLimit()));
+                }
+                case LIST_UPLOADS -> {
+                    ListMultipartUploadsRequest l = q.getListUploads();
+                    r.setUploads(state.uploads().listUploads(l.getBucket(), l.getPrefix(), l.getDelimiter(),
+                            l.getKeyMarker(), l.getUploadIdMarker(), l.getLimit() == 0 ? 1000 : l.getLimit()));
                 }
                 case LIST_BUCKETS -> r.setBuckets(ListBucketsResponse.newBuilder()
                         .addAllBuckets(state.names().listBuckets()));

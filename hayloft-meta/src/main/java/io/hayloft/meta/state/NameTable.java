@@ -1,5 +1,12 @@
 package io.hayloft.meta.state;
 
+import static io.hayloft.meta.state.Keys.bucketPrefix;
+import static io.hayloft.meta.state.Keys.concat;
+import static io.hayloft.meta.state.Keys.prefixEnd;
+import static io.hayloft.meta.state.Keys.startsWith;
+import static io.hayloft.meta.state.Keys.successor;
+import static io.hayloft.meta.state.Keys.utf8;
+
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.hayloft.meta.MetaException;
 import io.hayloft.proto.v1.BucketInfo;
@@ -10,7 +17,6 @@ import io.hayloft.proto.v1.ListObjectsResponse;
 import io.hayloft.proto.v1.ObjectInfo;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -48,25 +54,25 @@ public final class NameTable {
                     BucketInfo.newBuilder().setName(bucket).setCreatedMs(createdMs).build().toByteArray());
             db.write(batch);
         } catch (RocksDBException e) {
-            throw ioError(e);
+            throw MetaDb.ioError(e);
         }
     }
 
-    /** Deletes an empty bucket. */
+    /** Deletes an empty bucket: one without objects and without multipart uploads in progress, as S3 does. */
     public void deleteBucket(String bucket) throws MetaException {
         requireBucket(bucket);
-        try (RocksIterator it = db.db().newIterator(db.objects)) {
-            byte[] prefix = objectPrefix(bucket);
-            it.seek(prefix);
-            if (it.isValid() && startsWith(it.key(), prefix)) {
-                throw new MetaException(ErrorCode.BUCKET_NOT_EMPTY, "bucket " + bucket + " is not empty");
-            }
+        if (Keys.anyWithPrefix(db.db(), db.objects, bucketPrefix(bucket))) {
+            throw new MetaException(ErrorCode.BUCKET_NOT_EMPTY, "bucket " + bucket + " is not empty");
+        }
+        if (Keys.anyWithPrefix(db.db(), db.uploadNames, bucketPrefix(bucket))) {
+            throw new MetaException(ErrorCode.BUCKET_NOT_EMPTY,
+                    "bucket " + bucket + " has multipart uploads in progress");
         }
         try (WriteBatch batch = new WriteBatch()) {
             batch.delete(db.buckets, utf8(bucket));
             db.write(batch);
         } catch (RocksDBException e) {
-            throw ioError(e);
+            throw MetaDb.ioError(e);
         }
     }
 
@@ -78,7 +84,7 @@ public final class NameTable {
                 out.add(BucketInfo.parseFrom(it.value()));
             }
         } catch (InvalidProtocolBufferException e) {
-            throw damaged(e);
+            throw MetaDb.damaged(e);
         }
         return out;
     }
@@ -89,9 +95,9 @@ public final class NameTable {
             byte[] v = db.db().get(db.buckets, utf8(bucket));
             return v == null ? null : BucketInfo.parseFrom(v);
         } catch (RocksDBException e) {
-            throw ioError(e);
+            throw MetaDb.ioError(e);
         } catch (InvalidProtocolBufferException e) {
-            throw damaged(e);
+            throw MetaDb.damaged(e);
         }
     }
 
@@ -99,13 +105,24 @@ public final class NameTable {
     public List<Chunk> putObject(ObjectInfo object) throws MetaException {
         checkKey(object.getKey());
         requireBucket(object.getBucket());
+        try (WriteBatch batch = new WriteBatch()) {
+            List<Chunk> replaced = putObject(object, batch);
+            db.write(batch);
+            return replaced;
+        }
+    }
+
+    /**
+     * Adds the naming of a checked object (valid key, existing bucket) to {@code batch}, for a
+     * caller that changes more in the same atomic write; returns the chunks it will replace.
+     */
+    List<Chunk> putObject(ObjectInfo object, WriteBatch batch) throws MetaException {
         byte[] k = objectKey(object.getBucket(), object.getKey());
         ObjectInfo old = object(k);
-        try (WriteBatch batch = new WriteBatch()) {
+        try {
             batch.put(db.objects, k, object.toByteArray());
-            db.write(batch);
         } catch (RocksDBException e) {
-            throw ioError(e);
+            throw MetaDb.ioError(e);
         }
         if (old == null) {
             return List.of();
@@ -142,7 +159,7 @@ public final class NameTable {
             batch.delete(db.objects, k);
             db.write(batch);
         } catch (RocksDBException e) {
-            throw ioError(e);
+            throw MetaDb.ioError(e);
         }
         return old.getChunksList();
     }
@@ -159,7 +176,7 @@ public final class NameTable {
         if (limit < 1 || limit > LIST_LIMIT_MAX) {
             throw new MetaException(ErrorCode.BAD_REQUEST, "limit must be in [1, " + LIST_LIMIT_MAX + "], got " + limit);
         }
-        byte[] bucketPrefix = objectPrefix(bucket);
+        byte[] bucketPrefix = bucketPrefix(bucket);
         byte[] scanPrefix = concat(bucketPrefix, utf8(prefix));
         ListObjectsResponse.Builder out = ListObjectsResponse.newBuilder();
         int count = 0;
@@ -193,7 +210,7 @@ public final class NameTable {
                 it.next();
             }
         } catch (InvalidProtocolBufferException e) {
-            throw damaged(e);
+            throw MetaDb.damaged(e);
         }
         if (out.getTruncated()) {
             out.setNextStartAfter(last);
@@ -202,7 +219,7 @@ public final class NameTable {
     }
 
     /** The common prefix the key rolls up into, or null when it is listed as itself. */
-    private static String rollUp(String key, String prefix, String delimiter) {
+    static String rollUp(String key, String prefix, String delimiter) {
         if (delimiter.isEmpty()) {
             return null;
         }
@@ -215,13 +232,13 @@ public final class NameTable {
             byte[] v = db.db().get(db.objects, k);
             return v == null ? null : ObjectInfo.parseFrom(v);
         } catch (RocksDBException e) {
-            throw ioError(e);
+            throw MetaDb.ioError(e);
         } catch (InvalidProtocolBufferException e) {
-            throw damaged(e);
+            throw MetaDb.damaged(e);
         }
     }
 
-    private void requireBucket(String bucket) throws MetaException {
+    void requireBucket(String bucket) throws MetaException {
         if (bucketInfo(bucket) == null) {
             throw new MetaException(ErrorCode.NO_SUCH_BUCKET, "no bucket " + bucket);
         }
@@ -242,50 +259,7 @@ public final class NameTable {
         }
     }
 
-    private static byte[] objectPrefix(String bucket) {
-        return concat(utf8(bucket), new byte[] {0});
-    }
-
     private static byte[] objectKey(String bucket, String key) {
-        return concat(objectPrefix(bucket), utf8(key));
-    }
-
-    private static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static byte[] concat(byte[] a, byte[] b) {
-        byte[] out = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
-    }
-
-    /** The smallest key above {@code k}. */
-    private static byte[] successor(byte[] k) {
-        return Arrays.copyOf(k, k.length + 1);
-    }
-
-    /** The smallest key above every key that starts with {@code p}. */
-    private static byte[] prefixEnd(byte[] p) {
-        byte[] out = p.clone();
-        for (int i = out.length - 1; i >= 0; i--) {
-            if (out[i] != (byte) 0xFF) {
-                out[i]++;
-                return Arrays.copyOf(out, i + 1);
-            }
-        }
-        return successor(p);
-    }
-
-    private static boolean startsWith(byte[] key, byte[] prefix) {
-        return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
-    }
-
-    private static MetaException ioError(RocksDBException e) {
-        return new MetaException(ErrorCode.IO_ERROR, "meta database: " + e.getMessage(), e);
-    }
-
-    private static MetaException damaged(InvalidProtocolBufferException e) {
-        return new MetaException(ErrorCode.INTERNAL, "damaged record in the meta database: " + e.getMessage(), e);
+        return concat(bucketPrefix(bucket), utf8(key));
     }
 }

@@ -2,10 +2,15 @@ package io.hayloft.meta.state;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.hayloft.proto.v1.AbortMultipartUploadRequest;
 import io.hayloft.proto.v1.AssignCommand;
 import io.hayloft.proto.v1.AssignRequest;
 import io.hayloft.proto.v1.Chunk;
+import io.hayloft.proto.v1.CompleteMultipartUploadRequest;
+import io.hayloft.proto.v1.CompletedPart;
 import io.hayloft.proto.v1.CreateBucketRequest;
+import io.hayloft.proto.v1.CreateMultipartUploadRequest;
+import io.hayloft.proto.v1.CreateUploadCommand;
 import io.hayloft.proto.v1.CreateVolumeCommand;
 import io.hayloft.proto.v1.DeleteBucketRequest;
 import io.hayloft.proto.v1.DeleteObjectRequest;
@@ -15,7 +20,9 @@ import io.hayloft.proto.v1.MetaBatch;
 import io.hayloft.proto.v1.MetaBatchResult;
 import io.hayloft.proto.v1.MetaCommand;
 import io.hayloft.proto.v1.ObjectInfo;
+import io.hayloft.proto.v1.PartInfo;
 import io.hayloft.proto.v1.PutObjectRequest;
+import io.hayloft.proto.v1.PutPartRequest;
 import io.hayloft.proto.v1.RegisterStoreRequest;
 import io.hayloft.proto.v1.SetStoreStateCommand;
 import io.hayloft.proto.v1.StoreInfo;
@@ -51,6 +58,8 @@ class MetaApplierTest {
             for (var bucket : peerA.names().listBuckets()) {
                 assertThat(peerB.names().listObjects(bucket.getName(), "", "", "", 1000))
                         .isEqualTo(peerA.names().listObjects(bucket.getName(), "", "", "", 1000));
+                assertThat(peerB.uploads().listUploads(bucket.getName(), "", "", "", "", 1000))
+                        .isEqualTo(peerA.uploads().listUploads(bucket.getName(), "", "", "", "", 1000));
             }
             assertThat(peerB.volumes().volumes()).isEqualTo(peerA.volumes().volumes());
             assertThat(peerB.volumes().stores()).isEqualTo(peerA.volumes().stores());
@@ -83,7 +92,9 @@ class MetaApplierTest {
                 MetaCommand.Builder c = MetaCommand.newBuilder().setTimeMs(time);
                 String bucket = buckets[random.nextInt(buckets.length)];
                 String key = "k" + random.nextInt(40);
-                switch (random.nextInt(9)) {
+                String uploadId = "u" + random.nextInt(20);
+                String uploadKey = "k" + random.nextInt(2);
+                switch (random.nextInt(11)) {
                     case 0 -> c.setCreateBucket(CreateBucketRequest.newBuilder().setBucket(bucket));
                     case 1 -> c.setDeleteBucket(DeleteBucketRequest.newBuilder().setBucket(bucket));
                     case 2, 3, 4 -> c.setPutObject(PutObjectRequest.newBuilder().setObject(ObjectInfo.newBuilder()
@@ -96,6 +107,27 @@ class MetaApplierTest {
                             .setRack("r" + random.nextInt(3)).setFreeBytes(random.nextInt(1 << 20))));
                     case 7 -> c.setSetStoreState(SetStoreStateCommand.newBuilder().setStoreId("s" + random.nextInt(5))
                             .setState(random.nextBoolean() ? StoreState.STORE_LIVE : StoreState.STORE_DEAD));
+                    case 9 -> c.setCreateUpload(CreateUploadCommand.newBuilder().setUploadId(uploadId)
+                            .setRequest(CreateMultipartUploadRequest.newBuilder().setObject(ObjectInfo.newBuilder()
+                                    .setBucket(bucket).setKey(uploadKey))));
+                    case 10 -> {
+                        switch (random.nextInt(4)) {
+                            case 0, 1 -> c.setPutPart(PutPartRequest.newBuilder().setBucket(bucket).setKey(uploadKey)
+                                    .setUploadId(uploadId).setPart(PartInfo.newBuilder()
+                                            .setPartNumber(1 + random.nextInt(3)).setSize(random.nextInt(100))
+                                            .setEtag(String.format("%032x", random.nextInt(4)))
+                                            .addChunks(Chunk.newBuilder().setFid(Fid.newBuilder().setVolumeId(2)
+                                                    .setNeedleId(random.nextLong())))));
+                            case 2 -> c.setCompleteUpload(CompleteMultipartUploadRequest.newBuilder().setBucket(bucket)
+                                    .setKey(uploadKey).setUploadId(uploadId).setMinPartSize(random.nextInt(100))
+                                    .addParts(CompletedPart.newBuilder().setPartNumber(1)
+                                            .setEtag(String.format("%032x", random.nextInt(4))))
+                                    .addParts(CompletedPart.newBuilder().setPartNumber(2 + random.nextInt(2))
+                                            .setEtag(String.format("%032x", random.nextInt(4)))));
+                            default -> c.setAbortUpload(AbortMultipartUploadRequest.newBuilder().setBucket(bucket)
+                                    .setKey(uploadKey).setUploadId(uploadId));
+                        }
+                    }
                     default -> {
                         if (random.nextBoolean()) {
                             c.setCreateVolume(CreateVolumeCommand.newBuilder().setReplicationFactor(1 + random.nextInt(3)));
