@@ -79,8 +79,8 @@ public final class MetaApplier {
                                 c.getCreateUpload().getUploadId(), c.getTimeMs())));
                 case PUT_PART -> {
                     PutPartRequest p = c.getPutPart();
-                    r.setPutPart(PutPartResponse.newBuilder().addAllReplaced(uploads.putPart(p.getBucket(), p.getKey(),
-                            p.getUploadId(), p.getPart(), c.getTimeMs())));
+                    r.setPutPart(PutPartResponse.newBuilder().addAllReplaced(
+                            uploads.putPart(p.getBucket(), p.getKey(), p.getUploadId(), p.getPart(), c.getTimeMs())));
                 }
                 case COMPLETE_UPLOAD -> {
                     CompleteMultipartUploadRequest u = c.getCompleteUpload();

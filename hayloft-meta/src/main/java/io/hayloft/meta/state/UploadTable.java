@@ -106,7 +106,8 @@ public final class UploadTable {
                     + ", got " + Integer.toUnsignedString(part.getPartNumber()));
         }
         if (!part.getEtag().matches("[0-9a-fA-F]{32}")) {
-            throw new MetaException(ErrorCode.BAD_REQUEST, "a part's etag must be its MD5 in hex, got " + part.getEtag());
+            throw new MetaException(ErrorCode.BAD_REQUEST,
+                    "a part's etag must be its MD5 in hex, got " + part.getEtag());
         }
         UploadInfo upload = upload(bucket, key, uploadId);
         byte[] k = partKey(upload.getUploadId(), part.getPartNumber());
@@ -124,7 +125,10 @@ public final class UploadTable {
         return old.getChunksList().stream().filter(c -> !kept.contains(c.getFid())).toList();
     }
 
-    /** The upload's parts with a number above {@code partNumberMarker}, in ascending order, at most {@code limit} (1 to 1,000). */
+    /**
+     * The upload's parts with a number above {@code partNumberMarker}, in ascending order, at
+     * most {@code limit} (1 to 1,000).
+     */
     public ListPartsResponse listParts(String bucket, String key, String uploadId, int partNumberMarker, int limit)
             throws MetaException {
         UploadInfo upload = upload(bucket, key, uploadId);

@@ -127,7 +127,8 @@ class UploadTableTest {
 
         assertCode(ErrorCode.BAD_REQUEST, () -> uploads.putPart("videos", "clip.mp4", "u1", part(0, 10, 1), 20));
         assertCode(ErrorCode.BAD_REQUEST, () -> uploads.putPart("videos", "clip.mp4", "u1", part(10_001, 10, 1), 20));
-        assertCode(ErrorCode.BAD_REQUEST, () -> uploads.putPart("videos", "clip.mp4", "u1", part(1, 10, 1, "\"x\""), 20));
+        assertCode(ErrorCode.BAD_REQUEST,
+                () -> uploads.putPart("videos", "clip.mp4", "u1", part(1, 10, 1, "\"x\""), 20));
         assertCode(ErrorCode.NO_SUCH_UPLOAD, () -> uploads.putPart("videos", "clip.mp4", "nope", part(1, 10, 1), 20));
         assertCode(ErrorCode.NO_SUCH_UPLOAD, () -> uploads.putPart("videos", "clip.mp4", "u2", part(1, 10, 1), 20));
         assertCode(ErrorCode.NO_SUCH_UPLOAD, () -> uploads.putPart("videos", "clip.mp4", "", part(1, 10, 1), 20));
