@@ -32,6 +32,7 @@ final class S3Handler implements Handler {
     private final ObjectApi objects;
     private final MultipartApi multipart;
     private final Authenticator auth;
+    private final Probes probes;
 
     S3Handler(GatewayConfig config, HayloftClient client) {
         this.config = config;
@@ -40,6 +41,7 @@ final class S3Handler implements Handler {
         this.objects = new ObjectApi(client, blobs, config);
         this.multipart = new MultipartApi(client, blobs, config);
         this.auth = new Authenticator(config);
+        this.probes = new Probes(client);
     }
 
     @Override
@@ -49,9 +51,8 @@ final class S3Handler implements Handler {
         res.header("Server", "Hayloft");
         String rawPath = req.path().rawPath();
         String method = req.prologue().method().text();
-        if (method.equals("GET") && (rawPath.equals("/health") || rawPath.equals("/ready"))) {
-            res.header("Content-Type", "text/plain");
-            res.send("ok\n".getBytes(StandardCharsets.UTF_8));
+        if (method.equals("GET") && (rawPath.equals("/health") || rawPath.equals("/ready")) && isProbe(req)) {
+            probes.answer(rawPath.equals("/ready"), res);
             return;
         }
         S3Request s3 = null;
@@ -153,6 +154,15 @@ final class S3Handler implements Handler {
             }
             default -> throw new S3Exception(S3Error.METHOD_NOT_ALLOWED);
         }
+    }
+
+    /**
+     * Unsigned GETs of /health and /ready without a query are probes; a signed one is an S3
+     * request for a bucket that happens to be called so.
+     */
+    private static boolean isProbe(ServerRequest req) {
+        return !req.headers().contains(io.helidon.http.HeaderNames.AUTHORIZATION)
+                && (req.query().rawValue() == null || req.query().rawValue().isEmpty());
     }
 
     /** Sub-resources of S3 that Hayloft does not implement (ACLs, tagging, policies...). */

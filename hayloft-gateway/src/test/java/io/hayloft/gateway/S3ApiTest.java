@@ -398,6 +398,28 @@ class S3ApiTest {
         }
     }
 
+    @Test
+    void requestsMustBeSignedWithAKnownKey() throws Exception {
+        try (S3Client wrongSecret = fx.s3(GatewayFixture.ACCESS_KEY, "not-the-secret");
+                S3Client unknownKey = fx.s3("nobody", GatewayFixture.SECRET_KEY)) {
+            assertS3Error(wrongSecret::listBuckets, 403, "SignatureDoesNotMatch");
+            assertS3Error(unknownKey::listBuckets, 403, "InvalidAccessKeyId");
+            assertS3Error(() -> wrongSecret.putObject(b -> b.bucket("objects").key("x"), RequestBody.fromString("x")),
+                    403, "SignatureDoesNotMatch");
+        }
+        HttpURLConnection c = (HttpURLConnection) fx.endpoint().resolve("/").toURL().openConnection();
+        assertThat(c.getResponseCode()).isEqualTo(403);
+        assertThat(body(c)).contains("<Code>AccessDenied</Code>");
+    }
+
+    @Test
+    void healthAndReadinessProbes() throws Exception {
+        for (String probe : List.of("/health", "/ready")) {
+            HttpURLConnection c = (HttpURLConnection) fx.endpoint().resolve(probe).toURL().openConnection();
+            assertThat(c.getResponseCode()).as(probe).isEqualTo(200);
+        }
+    }
+
     static String body(HttpURLConnection c) throws IOException {
         var in = c.getErrorStream() != null ? c.getErrorStream() : c.getInputStream();
         return new String(in.readAllBytes(), StandardCharsets.UTF_8);

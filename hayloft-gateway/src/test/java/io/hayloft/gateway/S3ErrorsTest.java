@@ -140,6 +140,18 @@ class S3ErrorsTest {
         assertThat(send("GET", "/health", null).statusCode()).isEqualTo(200);
     }
 
+    @Test
+    void virtualHostStyleAddressing() throws Exception {
+        String put = raw("PUT /photos/cat.jpg HTTP/1.1\r\nHost: errors.localhost:9000\r\nContent-Length: 4\r\n"
+                + "Connection: close\r\n\r\nmeow");
+        assertThat(put).startsWith("HTTP/1.1 200");
+        assertThat(send("GET", "/errors/photos/cat.jpg", null).body()).isEqualTo("meow");
+        String get = raw("GET /photos/cat.jpg HTTP/1.1\r\nHost: errors.localhost\r\nConnection: close\r\n\r\n");
+        assertThat(get).startsWith("HTTP/1.1 200").endsWith("meow");
+        String list = raw("GET /?prefix=photos/ HTTP/1.1\r\nHost: errors.localhost\r\nConnection: close\r\n\r\n");
+        assertThat(list).contains("<Name>errors</Name>").contains("<Key>photos/cat.jpg</Key>");
+    }
+
     /** Writes a request, half-closes, and reads whatever comes back within 30 s. */
     private static String raw(String request) throws Exception {
         URI u = URI.create(base);
