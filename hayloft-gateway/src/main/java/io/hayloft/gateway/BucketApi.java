@@ -1,9 +1,7 @@
 package io.hayloft.gateway;
 
 import io.hayloft.client.HayloftClient;
-import io.hayloft.client.HayloftException;
 import io.hayloft.proto.v1.BucketInfo;
-import io.hayloft.proto.v1.ErrorCode;
 import io.hayloft.proto.v1.ListObjectsRequest;
 import io.hayloft.proto.v1.ListObjectsResponse;
 import io.hayloft.proto.v1.ObjectInfo;
@@ -202,10 +200,5 @@ final class BucketApi {
     static void sendXml(ServerResponse res, Xml x) {
         res.header("Content-Type", Responses.XML_TYPE);
         res.send(x.toBytes());
-    }
-
-    /** True when a meta failure says the bucket is missing. */
-    static boolean noSuchBucket(HayloftException e) {
-        return e.code() == ErrorCode.NO_SUCH_BUCKET;
     }
 }

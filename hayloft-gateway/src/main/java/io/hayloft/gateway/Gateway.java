@@ -21,7 +21,12 @@ public final class Gateway implements AutoCloseable {
 
     /** Starts serving; the client stays the caller's to close, after the gateway. */
     public static Gateway start(GatewayConfig config, HayloftClient client) {
-        S3Handler handler = new S3Handler(config, client);
+        return start(config, client, ObjectNames.remote(client.meta()));
+    }
+
+    /** Starts serving, with object names read and swapped through {@code names}. */
+    public static Gateway start(GatewayConfig config, HayloftClient client, ObjectNames names) {
+        S3Handler handler = new S3Handler(config, client, names);
         WebServer server = WebServer.builder()
                 .host(config.host())
                 .port(config.port())

@@ -25,9 +25,11 @@ final class ObjectApi {
     private final HayloftClient client;
     private final Blobs blobs;
     private final GatewayConfig config;
+    private final ObjectNames names;
 
-    ObjectApi(HayloftClient client, Blobs blobs, GatewayConfig config) {
+    ObjectApi(HayloftClient client, ObjectNames names, Blobs blobs, GatewayConfig config) {
         this.client = client;
+        this.names = names;
         this.blobs = blobs;
         this.config = config;
     }
@@ -46,7 +48,7 @@ final class ObjectApi {
             }
             ObjectInfo o = template.setBucket(r.bucket()).setKey(r.key()).addAllChunks(stored.chunks())
                     .setSize(stored.size()).setEtag(stored.etag()).setModifiedMs(System.currentTimeMillis()).build();
-            blobs.free(client.meta().putObject(o));
+            blobs.free(names.put(o));
         } catch (RuntimeException e) {
             blobs.free(stored.chunks());
             throw e;
@@ -57,7 +59,7 @@ final class ObjectApi {
 
     void get(S3Request r, ServerResponse res, boolean head) throws IOException {
         checkKey(r.key());
-        ObjectInfo o = client.meta().getObject(r.bucket(), r.key());
+        ObjectInfo o = names.get(r.bucket(), r.key());
         Conditions.check(r, "if-", o.getEtag(), o.getModifiedMs(), false);
         ByteRange range;
         try {
@@ -146,7 +148,7 @@ final class ObjectApi {
         checkKey(r.key());
         body.in().transferTo(OutputStream.nullOutputStream());
         String[] source = copySource(r.header("x-amz-copy-source"));
-        ObjectInfo src = client.meta().getObject(source[0], source[1]);
+        ObjectInfo src = names.get(source[0], source[1]);
         Conditions.check(r, "x-amz-copy-source-if-", src.getEtag(), src.getModifiedMs(), true);
         String directive = r.header("x-amz-metadata-directive");
         boolean replace = "REPLACE".equalsIgnoreCase(directive);
@@ -167,7 +169,7 @@ final class ObjectApi {
             ObjectInfo o = target.setBucket(r.bucket()).setKey(r.key()).addAllChunks(stored.chunks())
                     .setSize(stored.size()).setEtag(stored.etag())
                     .setModifiedMs(now).build();
-            blobs.free(client.meta().putObject(o));
+            blobs.free(names.put(o));
             BucketApi.sendXml(res, Xml.root("CopyObjectResult")
                     .el("LastModified", Responses.isoDate(now))
                     .el("ETag", Responses.quoted(o.getEtag())));

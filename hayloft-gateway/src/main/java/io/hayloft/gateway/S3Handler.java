@@ -34,11 +34,11 @@ final class S3Handler implements Handler {
     private final Authenticator auth;
     private final Probes probes;
 
-    S3Handler(GatewayConfig config, HayloftClient client) {
+    S3Handler(GatewayConfig config, HayloftClient client, ObjectNames names) {
         this.config = config;
         Blobs blobs = new Blobs(client, config);
         this.buckets = new BucketApi(client);
-        this.objects = new ObjectApi(client, blobs, config);
+        this.objects = new ObjectApi(client, names, blobs, config);
         this.multipart = new MultipartApi(client, blobs, config);
         this.auth = new Authenticator(config);
         this.probes = new Probes(client);
