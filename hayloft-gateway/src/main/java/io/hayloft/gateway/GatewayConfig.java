@@ -41,10 +41,13 @@ public record GatewayConfig(String host, int port, Map<String, String> credentia
         }
     }
 
-    /** Loopback, port 9000, the given key pair, 4 MiB chunks, a 64 MiB cache of objects up to 256 KiB. */
+    /**
+     * Loopback, port 9000, the given key pair, 4 MiB chunks, a 64 MiB cache of objects up to 256 KiB,
+     * and S3's limits: 5 GiB for a PUT or a part, 5 MiB for a part that is not the last.
+     */
     public static GatewayConfig defaults(String accessKey, String secretKey) {
         return new GatewayConfig("127.0.0.1", 9000, Map.of(accessKey, secretKey), false, DEFAULT_REGION,
-                List.of("localhost"), 4 << 20, 64L << 20, 256 << 10, 5L << 40, 5L << 20);
+                List.of("localhost"), 4 << 20, 64L << 20, 256 << 10, 5L << 30, 5L << 20);
     }
 
     public GatewayConfig withPort(int p) {
