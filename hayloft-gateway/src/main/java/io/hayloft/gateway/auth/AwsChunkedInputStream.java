@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -127,7 +128,6 @@ final class AwsChunkedInputStream extends InputStream {
         String header = readLine();
         int semicolon = header.indexOf(';');
         long size = parseSize(semicolon < 0 ? header : header.substring(0, semicolon));
-        String signature = semicolon < 0 ? null : signatureExtension(header.substring(semicolon + 1));
         if (signer == null) {
             chunkRemaining = size;
             if (size == 0) {
@@ -135,6 +135,7 @@ final class AwsChunkedInputStream extends InputStream {
             }
             return;
         }
+        String signature = semicolon < 0 ? null : signatureExtension(header.substring(semicolon + 1));
         if (signature == null) {
             throw new S3Exception(S3Error.SIGNATURE_DOES_NOT_MATCH, "A chunk has no chunk-signature.");
         }
@@ -162,7 +163,7 @@ final class AwsChunkedInputStream extends InputStream {
         while (read < length) {
             if (read == buffer.length) {
                 int grown = Math.max(INITIAL_BUFFER, buffer.length * 2);
-                buffer = java.util.Arrays.copyOf(buffer, Math.min(length, grown));
+                buffer = Arrays.copyOf(buffer, Math.min(length, grown));
             }
             int n = in.read(buffer, read, Math.min(length, buffer.length) - read);
             if (n < 0) {

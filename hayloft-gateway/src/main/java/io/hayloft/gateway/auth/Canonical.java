@@ -110,7 +110,7 @@ final class Canonical {
 
     /**
      * The canonical headers: one {@code name:value\n} line per signed header, in the order signed;
-     * values trimmed, inner runs of blanks collapsed to one space, several values joined with ','.
+     * values trimmed, inner runs of blanks (space, tab, CR, LF, VT, FF) collapsed to one space, several values joined with ','.
      */
     static String headers(SignedRequest request, List<String> signedHeaders) {
         StringBuilder out = new StringBuilder(256);
@@ -140,7 +140,7 @@ final class Canonical {
         boolean blank = false;
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
-            if (c == ' ' || c == '\t') {
+            if (isBlank(c)) {
                 blank = true;
             } else {
                 if (blank && !out.isEmpty()) {
@@ -151,6 +151,11 @@ final class Canonical {
             }
         }
         return out.toString();
+    }
+
+    /** Blank as the AWS SDKs take it when they canonicalize header values. */
+    private static boolean isBlank(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\u000b' || c == '\f' || c == '\r';
     }
 
     private static void appendEncoded(StringBuilder out, byte b, boolean keepSlash) {

@@ -2,6 +2,7 @@ package io.hayloft.gateway.auth;
 
 import io.hayloft.gateway.S3Error;
 import io.hayloft.gateway.S3Exception;
+import java.util.Arrays;
 
 /**
  * The credential of a Signature V4 request, {@code <access key>/<yyyyMMdd>/<region>/s3/aws4_request}.
@@ -22,7 +23,7 @@ record CredentialScope(String accessKey, String date, String region) {
                     + " \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
         }
         int n = parts.length;
-        String accessKey = String.join("/", java.util.Arrays.copyOfRange(parts, 0, n - 4));
+        String accessKey = String.join("/", Arrays.copyOfRange(parts, 0, n - 4));
         String date = parts[n - 4];
         String region = parts[n - 3];
         if (accessKey.isEmpty() || region.isEmpty() || !AmzDate.isBasicDate(date)) {

@@ -5,6 +5,7 @@ import io.hayloft.gateway.S3Exception;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
+import java.util.Locale;
 
 /**
  * Passes a body through unchanged and, at its end, compares its SHA-256 with the one the client
@@ -23,7 +24,7 @@ final class DigestCheckingInputStream extends InputStream {
     /** @param expectedLength the Content-Length, or -1; a shorter body is IncompleteBody */
     DigestCheckingInputStream(InputStream in, String expectedSha256Hex, long expectedLength) {
         this.in = in;
-        this.expected = Hashing.HEX.parseHex(expectedSha256Hex.toLowerCase(java.util.Locale.ROOT));
+        this.expected = Hashing.HEX.parseHex(expectedSha256Hex.toLowerCase(Locale.ROOT));
         this.expectedLength = expectedLength;
     }
 

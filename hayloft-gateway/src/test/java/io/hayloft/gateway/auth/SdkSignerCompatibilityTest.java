@@ -86,6 +86,7 @@ class SdkSignerCompatibilityTest {
         SdkHttpRequest request = request(SdkHttpMethod.PUT, "https", "k")
                 .putHeader("x-amz-meta-spaces", "  a   b \t c  ")
                 .putHeader("x-amz-meta-multi", List.of("one", "two  three"))
+                .putHeader("x-amz-meta-control", "a\u000bb\fc\t d")
                 .putHeader("Content-Type", "text/plain; charset=utf-8")
                 .build();
         var signed = SdkSigning.sign(request, new byte[0], ACCESS_KEY, SECRET, CLOCK, SdkSigning.Options.header(true));

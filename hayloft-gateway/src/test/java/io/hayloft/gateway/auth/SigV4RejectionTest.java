@@ -7,6 +7,7 @@ import static io.hayloft.gateway.auth.SdkSignerCompatibilityTest.randomBytes;
 import static io.hayloft.gateway.auth.SdkSignerCompatibilityTest.request;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.hayloft.gateway.S3Error;
@@ -107,7 +108,7 @@ class SigV4RejectionTest {
             altered[i] ^= 1;
             var in = authentication.body(new ByteArrayInputStream(altered));
             int position = i;
-            assertThatThrownBy(in::readAllBytes).as("flipped byte %d of %d", position, wire.length)
+            assertThat(catchThrowable(in::readAllBytes)).as("flipped byte %d of %d", position, wire.length)
                     .isInstanceOf(S3Exception.class);
         }
     }
@@ -161,7 +162,7 @@ class SigV4RejectionTest {
             for (int cut = 0; cut < wire.length; cut++) {
                 var in = authentication.body(new ByteArrayInputStream(Arrays.copyOf(wire, cut)));
                 int at = cut;
-                assertThatThrownBy(in::readAllBytes).as("cut at %d of %d", at, wire.length)
+                assertThat(catchThrowable(in::readAllBytes)).as("cut at %d of %d", at, wire.length)
                         .isInstanceOfSatisfying(S3Exception.class,
                                 e -> assertThat(e.error()).isEqualTo(S3Error.INCOMPLETE_BODY));
             }
