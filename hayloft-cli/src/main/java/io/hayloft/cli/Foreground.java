@@ -14,14 +14,19 @@ public final class Foreground {
 
     private Foreground() {}
 
-    /** Returns when the node is closed; a shutdown hook closes it when the JVM is asked to stop. */
+    /**
+     * Returns when the node is closed; a shutdown hook closes it when the JVM is asked to stop.
+     * An interrupt closes it too; the thread's interrupt status is restored only after the node
+     * has closed, as closing files on an interrupted thread would fail.
+     */
     public static void run(Node node, PrintWriter err) throws Exception {
         Thread hook = new Thread(() -> closeQuietly(node, err), "hayloft-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        boolean interrupted = false;
         try {
             node.awaitClosed();
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            interrupted = true;
         } finally {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -29,7 +34,13 @@ public final class Foreground {
                 // The JVM is shutting down: the hook is closing the node.
             }
         }
-        node.close();
+        try {
+            node.close();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private static void closeQuietly(Node node, PrintWriter err) {

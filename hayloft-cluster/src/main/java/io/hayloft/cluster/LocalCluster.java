@@ -6,6 +6,7 @@ import io.hayloft.client.MetaClient;
 import io.hayloft.meta.raft.MetaGroup;
 import io.hayloft.meta.server.MetaConfig;
 import io.hayloft.proto.v1.ClusterStatusResponse;
+import io.hayloft.proto.v1.MetaPeer;
 import io.hayloft.proto.v1.StoreInfo;
 import io.hayloft.proto.v1.StoreState;
 import io.hayloft.store.StoreConfig;
@@ -223,7 +224,11 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
-    /** Waits until meta counts every running store live; throws when that takes longer than {@code timeout}. */
+    /**
+     * Waits until meta has a leader that has accepted every running store's registration and
+     * counts it live; throws when that takes longer than {@code timeout}. (A restarted cluster's
+     * meta remembers its stores as live from before: the registration is what shows they are back.)
+     */
     public void awaitStoresLive(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         try (MetaClient client = MetaClient.connect(metaAddresses())) {
@@ -248,9 +253,15 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     private boolean allRunningLive(ClusterStatusResponse status) {
+        if (status.getPeersList().stream().noneMatch(MetaPeer::getLeader)) {
+            return false;
+        }
         for (int i = 0; i < stores.length; i++) {
             if (stores[i] == null) {
                 continue;
+            }
+            if (!stores[i].registered()) {
+                return false;
             }
             int index = i;
             String id = identities[i].storeId();
