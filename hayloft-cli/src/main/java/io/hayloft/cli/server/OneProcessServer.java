@@ -17,7 +17,7 @@ import java.util.concurrent.CountDownLatch;
  * All of Hayloft in this process: one meta peer, a few stores and an S3 gateway, with their
  * files under one data directory and their ports kept in its {@link ServerLayout}, so that it
  * starts again from where it stopped. Meta and stores listen on 127.0.0.1 only; the gateway on
- * the host given.
+ * the host given, and it reads and swaps object names on the meta peer directly.
  */
 public final class OneProcessServer implements Foreground.Node {
     private final Path dir;
@@ -58,7 +58,8 @@ public final class OneProcessServer implements Foreground.Node {
         try {
             client = cluster.client();
             Gateway gateway = Gateway.start(GatewayConfig.defaults(s.credentials().accessKey(),
-                    s.credentials().secretKey()).withHost(s.host()).withPort(s.port()), client);
+                    s.credentials().secretKey()).withHost(s.host()).withPort(s.port()), client,
+                    new LocalObjectNames(cluster.meta().node(0), client.meta()));
             return new OneProcessServer(s, layout, cluster, client, gateway);
         } catch (RuntimeException e) {
             if (client != null) {
