@@ -21,6 +21,9 @@ class CliUsageTest {
         assertThat(notAnAddress.exit()).isEqualTo(Exit.USAGE);
         assertThat(notAnAddress.err()).isEqualTo("stat: not an s3://bucket/key address: bucket/key"
                 + System.lineSeparator());
+        Cli.Run shortName = Cli.run("mb", "s3://b", "--endpoint", "http://127.0.0.1:1");
+        assertThat(shortName.exit()).isEqualTo(Exit.USAGE);
+        assertThat(shortName.err()).startsWith("mb: s3://b: Bucket name should be between 3 and 63");
         Cli.Run badSize = Cli.run("bench", "-s", "4 parsecs");
         assertThat(badSize.exit()).isEqualTo(Exit.USAGE);
         assertThat(badSize.err()).contains("not a size");

@@ -1,5 +1,6 @@
 package io.hayloft.cli.s3;
 
+import io.hayloft.cli.CliException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -38,6 +39,9 @@ abstract class S3Command implements Callable<Integer> {
             return code;
         } catch (SdkException e) {
             throw S3Failures.of(e, target(), s3Options.endpoint());
+        } catch (IllegalArgumentException e) {
+            // The SDK checks names before sending (a bucket name of 3 to 63 characters, ...).
+            throw CliException.usage(target() + ": " + e.getMessage());
         }
     }
 }
