@@ -82,10 +82,6 @@ public final class OneProcessServer implements Foreground.Node {
         return gateway.endpoint();
     }
 
-    public int s3Port() {
-        return gateway.port();
-    }
-
     public int replicationFactor() {
         return cluster.options().replicationFactor();
     }
@@ -97,10 +93,6 @@ public final class OneProcessServer implements Foreground.Node {
             out.add(cluster.storeId(i) + " 127.0.0.1:" + layout.storePorts().get(i));
         }
         return out;
-    }
-
-    public HayloftClient client() {
-        return client;
     }
 
     /** Blocks until {@link #close} has finished, in whichever thread it ran. */
