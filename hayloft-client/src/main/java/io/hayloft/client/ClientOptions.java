@@ -38,6 +38,12 @@ public record ClientOptions(List<String> metaAddresses, int assignCount, int lea
                 metaRetryBudget, locationTtl);
     }
 
+    /** Shorter meta timeouts suit a command-line tool, which should say soon that meta is out of reach. */
+    public ClientOptions withMetaTimeouts(Duration callTimeout, Duration retryBudget) {
+        return new ClientOptions(metaAddresses, assignCount, leaseSlots, readTimeout, writeTimeout, callTimeout,
+                retryBudget, locationTtl);
+    }
+
     public ClientOptions withLocationTtl(Duration d) {
         return new ClientOptions(metaAddresses, assignCount, leaseSlots, readTimeout, writeTimeout, metaCallTimeout,
                 metaRetryBudget, d);

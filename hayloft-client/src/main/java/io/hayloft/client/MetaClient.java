@@ -64,8 +64,12 @@ public final class MetaClient implements AutoCloseable {
 
     /** A client of its own, for callers that talk to meta only (stores, tools); close it when done. */
     public static MetaClient connect(List<String> peers) {
-        ClientOptions o = ClientOptions.of(peers);
-        return new MetaClient(peers, new Channels(), o.metaCallTimeout(), o.metaRetryBudget(), true);
+        return connect(ClientOptions.of(peers));
+    }
+
+    /** A client of its own with these options' meta addresses and timeouts; close it when done. */
+    public static MetaClient connect(ClientOptions o) {
+        return new MetaClient(o.metaAddresses(), new Channels(), o.metaCallTimeout(), o.metaRetryBudget(), true);
     }
 
     MetaClient(List<String> peers, Channels channels, Duration callTimeout, Duration retryBudget) {

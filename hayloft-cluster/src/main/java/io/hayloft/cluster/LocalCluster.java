@@ -4,7 +4,9 @@ import io.hayloft.client.HayloftClient;
 import io.hayloft.client.HayloftException;
 import io.hayloft.client.MetaClient;
 import io.hayloft.meta.raft.MetaGroup;
+import io.hayloft.meta.server.MetaConfig;
 import io.hayloft.proto.v1.ClusterStatusResponse;
+import io.hayloft.proto.v1.MetaPeer;
 import io.hayloft.proto.v1.StoreInfo;
 import io.hayloft.proto.v1.StoreState;
 import io.hayloft.store.StoreConfig;
@@ -17,6 +19,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -52,6 +55,15 @@ public final class LocalCluster implements AutoCloseable {
                     Duration.ofSeconds(10));
         }
 
+        public Options withMetaPeers(int n) {
+            return new Options(n, stores, replicationFactor, volumeConfig, storeConfig, heartbeatInterval,
+                    deadTimeout);
+        }
+
+        public Options withReplicationFactor(int rf) {
+            return new Options(metaPeers, stores, rf, volumeConfig, storeConfig, heartbeatInterval, deadTimeout);
+        }
+
         public Options withStores(int n) {
             return new Options(metaPeers, n, replicationFactor, volumeConfig, storeConfig, heartbeatInterval,
                     deadTimeout);
@@ -70,14 +82,58 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * The loopback ports of a cluster's nodes. A cluster restarted on its old directory must be
+     * given its old ports: the meta group's Raft remembers its peers' addresses.
+     *
+     * @param metaRaftPorts each meta peer's Raft port, one per peer
+     * @param metaApiPorts each meta peer's Meta gRPC port, one per peer
+     * @param storePorts each store's gRPC port, one per store
+     */
+    public record Ports(List<Integer> metaRaftPorts, List<Integer> metaApiPorts, List<Integer> storePorts) {
+        public Ports {
+            metaRaftPorts = List.copyOf(metaRaftPorts);
+            metaApiPorts = List.copyOf(metaApiPorts);
+            storePorts = List.copyOf(storePorts);
+            if (metaRaftPorts.size() != metaApiPorts.size()) {
+                throw new IllegalArgumentException("one Raft port and one API port per meta peer");
+            }
+        }
+
+        /** Ports free now, chosen by the operating system, for a cluster of this shape. */
+        public static Ports free(Options options) throws IOException {
+            List<Integer> raft = new ArrayList<>();
+            List<Integer> api = new ArrayList<>();
+            List<Integer> stores = new ArrayList<>();
+            for (int i = 0; i < options.metaPeers(); i++) {
+                raft.add(freePort());
+                api.add(freePort());
+            }
+            for (int i = 0; i < options.stores(); i++) {
+                stores.add(freePort());
+            }
+            return new Ports(raft, api, stores);
+        }
+    }
+
     private final Options options;
     private final MetaGroup meta;
     private final StoreNode.Identity[] identities;
     private final StoreNode[] stores;
 
-    private LocalCluster(Path dir, Options options) throws IOException, VolumeException {
+    private LocalCluster(Path dir, Options options, Ports ports) throws IOException, VolumeException {
+        if (ports.metaRaftPorts().size() != options.metaPeers() || ports.storePorts().size() != options.stores()) {
+            throw new IllegalArgumentException("ports for " + ports.metaRaftPorts().size() + " meta peers and "
+                    + ports.storePorts().size() + " stores, but the cluster has " + options.metaPeers() + " and "
+                    + options.stores());
+        }
         this.options = options;
-        meta = MetaGroup.start(dir.resolve("meta"), options.metaPeers(), c -> c
+        List<MetaConfig.Peer> peers = new ArrayList<>();
+        for (int i = 0; i < options.metaPeers(); i++) {
+            peers.add(new MetaConfig.Peer("meta" + i, "127.0.0.1:" + ports.metaRaftPorts().get(i),
+                    "127.0.0.1:" + ports.metaApiPorts().get(i)));
+        }
+        meta = MetaGroup.start(dir.resolve("meta"), peers, c -> c
                 .withLiveness(options.heartbeatInterval(), options.deadTimeout())
                 .withReplicationFactor(options.replicationFactor()));
         identities = new StoreNode.Identity[options.stores()];
@@ -85,7 +141,8 @@ public final class LocalCluster implements AutoCloseable {
         try {
             for (int i = 0; i < stores.length; i++) {
                 identities[i] = new StoreNode.Identity("store" + i, "", dir.resolve("store" + i),
-                        new InetSocketAddress("127.0.0.1", freePort()), "127.0.0.1", meta.apiAddresses());
+                        new InetSocketAddress("127.0.0.1", ports.storePorts().get(i)), "127.0.0.1",
+                        meta.apiAddresses());
                 stores[i] = StoreNode.start(identities[i], options.volumeConfig(), options.storeConfig());
             }
         } catch (IOException | RuntimeException e) {
@@ -94,9 +151,18 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
-    /** Starts a cluster under {@code dir} and waits until every store is registered and live. */
+    /** Starts a new cluster under {@code dir} on free ports and waits until every store is registered and live. */
     public static LocalCluster start(Path dir, Options options) throws IOException, VolumeException {
-        LocalCluster c = new LocalCluster(dir, options);
+        return start(dir, options, Ports.free(options));
+    }
+
+    /**
+     * Starts the cluster under {@code dir} on these ports, new or from the files an earlier run
+     * left there (meta peer {@code i} in {@code meta/peer<i>}, store {@code i} with id
+     * {@code store<i>} in {@code store<i>}), and waits until every store is registered and live.
+     */
+    public static LocalCluster start(Path dir, Options options, Ports ports) throws IOException, VolumeException {
+        LocalCluster c = new LocalCluster(dir, options, ports);
         try {
             c.awaitStoresLive(Duration.ofSeconds(60));
         } catch (RuntimeException e) {
@@ -158,7 +224,11 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
-    /** Waits until meta counts every running store live; throws when that takes longer than {@code timeout}. */
+    /**
+     * Waits until meta has a leader that has accepted every running store's registration and
+     * counts it live; throws when that takes longer than {@code timeout}. (A restarted cluster's
+     * meta remembers its stores as live from before: the registration is what shows they are back.)
+     */
     public void awaitStoresLive(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         try (MetaClient client = MetaClient.connect(metaAddresses())) {
@@ -183,9 +253,15 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     private boolean allRunningLive(ClusterStatusResponse status) {
+        if (status.getPeersList().stream().noneMatch(MetaPeer::getLeader)) {
+            return false;
+        }
         for (int i = 0; i < stores.length; i++) {
             if (stores[i] == null) {
                 continue;
+            }
+            if (!stores[i].registered()) {
+                return false;
             }
             int index = i;
             String id = identities[i].storeId();

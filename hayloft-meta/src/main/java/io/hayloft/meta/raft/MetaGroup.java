@@ -24,14 +24,11 @@ public final class MetaGroup implements AutoCloseable {
     private final MetaNode[] nodes;
     private final RaftClient client;
 
-    private MetaGroup(Path dir, int size, UnaryOperator<MetaConfig> tune) throws IOException {
+    private MetaGroup(Path dir, List<MetaConfig.Peer> peers, UnaryOperator<MetaConfig> tune) throws IOException {
         this.dir = dir;
-        List<MetaConfig.Peer> peers = new ArrayList<>();
+        int size = peers.size();
         for (int i = 0; i < size; i++) {
-            peers.add(new MetaConfig.Peer("meta" + i, "127.0.0.1:" + freePort(), "127.0.0.1:" + freePort()));
-        }
-        for (int i = 0; i < size; i++) {
-            configs.add(tune.apply(MetaConfig.of("meta" + i, peers, dir.resolve("peer" + i))));
+            configs.add(tune.apply(MetaConfig.of(peers.get(i).id(), peers, dir.resolve("peer" + i))));
         }
         nodes = new MetaNode[size];
         try {
@@ -56,7 +53,21 @@ public final class MetaGroup implements AutoCloseable {
         if (size != 1 && size != 3 && size != 5) {
             throw new IllegalArgumentException("a meta group has 1, 3 or 5 peers, not " + size);
         }
-        return new MetaGroup(dir, size, tune);
+        List<MetaConfig.Peer> peers = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+            peers.add(new MetaConfig.Peer("meta" + i, "127.0.0.1:" + freePort(), "127.0.0.1:" + freePort()));
+        }
+        return new MetaGroup(dir, peers, tune);
+    }
+
+    /**
+     * Starts the group of these peers under {@code dir}, peer {@code i} in {@code dir/peer<i>}:
+     * formatted the first time, recovered from its files afterwards. A group that is restarted
+     * must be given the same peers (ids and addresses) again, as Raft remembers them.
+     */
+    public static MetaGroup start(Path dir, List<MetaConfig.Peer> peers, UnaryOperator<MetaConfig> tune)
+            throws IOException {
+        return new MetaGroup(dir, List.copyOf(peers), tune);
     }
 
     private static int freePort() throws IOException {

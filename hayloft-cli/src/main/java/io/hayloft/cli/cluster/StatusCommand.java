@@ -1,0 +1,42 @@
+package io.hayloft.cli.cluster;
+
+import io.hayloft.cli.Bytes;
+import io.hayloft.proto.v1.MetaPeer;
+import io.hayloft.proto.v1.StoreInfo;
+import io.hayloft.proto.v1.VolumeInfo;
+import java.io.PrintWriter;
+import java.util.List;
+import picocli.CommandLine.Command;
+
+/** {@code hayloft status}: meta peers and leader, stores, volumes, and what is degraded. */
+@Command(name = "status", description = "Show the meta peers and leader, the stores, the volumes and what is degraded.")
+public final class StatusCommand extends ClusterCommand {
+    @Override
+    int run(ClusterReport report, PrintWriter out) {
+        var status = report.status();
+        out.printf("meta (%d peers, leader %s)%n", status.getPeersCount(),
+                report.leader().map(MetaPeer::getPeerId).orElse("none"));
+        for (MetaPeer p : status.getPeersList()) {
+            out.printf("  %-10s %-22s %s%n", p.getPeerId(), p.getAddress(), p.getLeader() ? "leader" : "follower");
+        }
+        out.printf("stores (%d, %d live)%n", status.getStoresCount(), report.liveStores());
+        for (StoreInfo s : status.getStoresList()) {
+            out.printf("  %-10s %-22s %-5s free %s%s%n", s.getStoreId(), s.getAddress(),
+                    ClusterReport.state(s.getState()), Bytes.human(s.getFreeBytes()),
+                    s.getRack().isEmpty() ? "" : "  rack " + s.getRack());
+        }
+        out.printf("volumes (%d)%n", status.getVolumesCount());
+        for (VolumeInfo v : status.getVolumesList()) {
+            List<String> replicas = v.getReplicasList().stream().map(StoreInfo::getStoreId).toList();
+            out.printf("  %-6d %-9s %d/%d replicas  size %-10s garbage %-10s on %s%n", v.getVolumeId(),
+                    ClusterReport.state(v.getState()), v.getReplicasCount(), v.getReplicationFactor(),
+                    Bytes.human(v.getSizeBytes()), Bytes.human(v.getGarbageBytes()), String.join(", ", replicas));
+        }
+        List<ClusterReport.Degraded> degraded = report.degradedVolumes();
+        out.printf("degraded volumes (%d)%n", degraded.size());
+        for (ClusterReport.Degraded d : degraded) {
+            out.printf("  %-6d %s%n", d.volume().getVolumeId(), d.reason());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,119 @@
+package io.hayloft.cli.role;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.hayloft.cli.Cli;
+import io.hayloft.cli.Exit;
+import io.hayloft.meta.server.MetaConfig;
+import io.hayloft.store.StoreNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The roles' configuration files and flags: good files are read as written, flags win over
+ * them, and bad input stops the command before any node starts, with one clear line and exit 2.
+ */
+class CliRoleConfigTest {
+    @TempDir
+    Path dir;
+
+    private Path file(String name, String text) throws Exception {
+        return Files.writeString(dir.resolve(name), text);
+    }
+
+    private static <T> T parsed(T command, String... args) {
+        new CommandLine(command).parseArgs(args);
+        return command;
+    }
+
+    @Test
+    void metaConfigComesFromTheFileWithFlagsOverIt() throws Exception {
+        Path conf = file("meta.properties", """
+                id=meta0
+                peers=meta0=h0:9100/h0:9101, meta1=h1:9100/h1:9101, meta2=h2:9100/h2:9101
+                dir=/var/lib/hayloft/meta
+                """);
+        MetaConfig c = parsed(new MetaRoleCommand(), "--config", conf.toString(), "--id", "meta1").metaConfig();
+        assertThat(c.peerId()).isEqualTo("meta1");
+        assertThat(c.peers()).hasSize(3);
+        assertThat(c.self()).isEqualTo(new MetaConfig.Peer("meta1", "h1:9100", "h1:9101"));
+        assertThat(c.dataDir()).isEqualTo(Path.of("/var/lib/hayloft/meta"));
+    }
+
+    @Test
+    void storeIdentityComesFromTheFile() throws Exception {
+        Path conf = file("store.properties", """
+                id=store7
+                rack=r2
+                dir=/data/hayloft
+                bind=0.0.0.0:9200
+                advertised-host=node7.example
+                meta=h0:9101,h1:9101
+                """);
+        StoreNode.Identity id = parsed(new StoreRoleCommand(), "--config", conf.toString()).identity();
+        assertThat(id.storeId()).isEqualTo("store7");
+        assertThat(id.rack()).isEqualTo("r2");
+        assertThat(id.bindAddress().getPort()).isEqualTo(9200);
+        assertThat(id.advertisedHost()).isEqualTo("node7.example");
+        assertThat(id.metaAddresses()).containsExactly("h0:9101", "h1:9101");
+    }
+
+    @Test
+    void gatewaySettingsComeFromTheFile() throws Exception {
+        Path conf = file("gateway.properties", """
+                meta=h0:9101
+                port=9100
+                access-key=ak
+                secret-key=sk
+                """);
+        GatewayRoleCommand.Settings s = parsed(new GatewayRoleCommand(), "--config", conf.toString(),
+                "--host", "127.0.0.1").settings();
+        assertThat(s.gateway().port()).isEqualTo(9100);
+        assertThat(s.gateway().host()).isEqualTo("127.0.0.1");
+        assertThat(s.gateway().credentials()).containsEntry("ak", "sk");
+        assertThat(s.developmentCredentials()).isFalse();
+    }
+
+    private void assertRefused(String expected, String... args) {
+        Cli.Run run = Cli.run(args);
+        assertThat(run.exit()).as(run.out() + run.err()).isEqualTo(Exit.USAGE);
+        assertThat(run.err()).contains(expected).doesNotContain("\tat ");
+        assertThat(run.err().strip().lines()).hasSize(1);
+    }
+
+    @Test
+    void badMetaConfigurationIsRefused() throws Exception {
+        Path unknown = file("m1.properties", "id=meta0\npeerz=meta0=h:1/h:2\ndir=/tmp/x\n");
+        assertRefused("unknown key 'peerz'", "meta", "--config", unknown.toString());
+        Path badPeer = file("m2.properties", "id=meta0\npeers=meta0=h:1\ndir=/tmp/x\n");
+        assertRefused("m2.properties: peers: 'meta0=h:1' is not id=raftHost:raftPort/apiHost:apiPort",
+                "meta", "--config", badPeer.toString());
+        Path twoPeers = file("m3.properties", "id=a\npeers=a=h:1/h:2,b=h:3/h:4\ndir=/tmp/x\n");
+        assertRefused("a meta group has 1, 3 or 5 peers, not 2", "meta", "--config", twoPeers.toString());
+        assertRefused("missing setting 'id'", "meta", "--peers", "a=h:1/h:2", "--dir", dir.toString());
+        assertRefused("no such configuration file", "meta", "--config", dir.resolve("none").toString());
+    }
+
+    @Test
+    void badStoreConfigurationIsRefused() throws Exception {
+        Path badPort = file("s1.properties", "id=s\ndir=/tmp/s\nbind=127.0.0.1:99999\nmeta=h:1\n");
+        assertRefused("s1.properties: bind: port out of range", "store", "--config", badPort.toString());
+        assertRefused("advertised-host", "store", "--id", "s", "--dir", "/tmp/s", "--meta", "h:1");
+        assertRefused("--meta: 'nowhere' is not host:port", "store", "--id", "s", "--dir", "/tmp/s",
+                "--bind", "127.0.0.1:0", "--meta", "nowhere");
+    }
+
+    @Test
+    void badGatewayConfigurationIsRefused() throws Exception {
+        Path badPort = file("g1.properties", "meta=h:1\nport=abc\n");
+        assertRefused("g1.properties: port: not a number", "gateway", "--config", badPort.toString());
+        Path halfKey = file("g2.properties", "meta=h:1\naccess-key=ak\n");
+        assertRefused("give access-key and secret-key together", "gateway", "--config", halfKey.toString());
+        Path badFlag = file("g3.properties", "meta=h:1\nanonymous=maybe\n");
+        assertRefused("anonymous: must be true or false", "gateway", "--config", badFlag.toString());
+        assertRefused("missing setting 'meta'", "gateway");
+    }
+}
