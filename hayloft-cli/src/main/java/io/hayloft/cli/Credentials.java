@@ -21,8 +21,10 @@ public record Credentials(String accessKey, String secretKey, boolean developmen
 
     /** The key pair this environment gives; both variables or neither must be set. */
     public static Credentials from(Map<String, String> env) {
-        String access = env.get(ACCESS_KEY_ENV);
-        String secret = env.get(SECRET_KEY_ENV);
+        // S3 clients trim keys before signing: a stray space from a shell or a file must not
+        // make every signature fail.
+        String access = env.get(ACCESS_KEY_ENV) == null ? null : env.get(ACCESS_KEY_ENV).strip();
+        String secret = env.get(SECRET_KEY_ENV) == null ? null : env.get(SECRET_KEY_ENV).strip();
         boolean hasAccess = access != null && !access.isEmpty();
         boolean hasSecret = secret != null && !secret.isEmpty();
         if (hasAccess != hasSecret) {

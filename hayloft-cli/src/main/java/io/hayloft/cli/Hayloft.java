@@ -28,7 +28,7 @@ import picocli.CommandLine.ScopeType;
  * <p>Every failure ends in one line on standard error and an exit code from {@link Exit}; with
  * {@code --verbose} the stack trace follows.
  */
-@Command(name = "hayloft", mixinStandardHelpOptions = true, versionProvider = Version.class,
+@Command(name = "hayloft", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, versionProvider = Version.class,
         description = "Hayloft, a distributed blob and object store.",
         subcommands = {
             ServerCommand.class, MetaRoleCommand.class, StoreRoleCommand.class, GatewayRoleCommand.class,

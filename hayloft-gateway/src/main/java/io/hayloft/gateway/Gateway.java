@@ -30,6 +30,9 @@ public final class Gateway implements AutoCloseable {
         WebServer server = WebServer.builder()
                 .host(config.host())
                 .port(config.port())
+                // Headers and body leave in separate writes: without TCP_NODELAY the body waits
+                // for the client's delayed ACK (~40 ms on Linux).
+                .connectionOptions(o -> o.tcpNoDelay(true))
                 // Bodies are passed through as they came: Content-Encoding is the object's
                 // attribute (and aws-chunked is decoded by the signature check), not something
                 // for the server to decode.

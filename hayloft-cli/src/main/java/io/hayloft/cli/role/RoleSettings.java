@@ -67,8 +67,9 @@ final class RoleSettings {
         return v;
     }
 
+    /** The value without surrounding blanks (properties files keep trailing ones), or the fallback. */
     String get(String key, String fallback) {
-        String v = values.get(key);
+        String v = values.get(key) == null ? null : values.get(key).strip();
         return v == null || v.isEmpty() ? fallback : v;
     }
 
