@@ -13,7 +13,6 @@ import io.hayloft.proto.v1.PartInfo;
 import io.hayloft.proto.v1.UploadInfo;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
-import java.security.MessageDigest;
 import java.util.List;
 import org.w3c.dom.Element;
 
@@ -54,15 +53,8 @@ final class MultipartApi {
         if (r.header("x-amz-copy-source") != null) {
             throw new S3Exception(S3Error.NOT_IMPLEMENTED, "UploadPartCopy is not implemented");
         }
-        if (body.length() < 0 && r.header("transfer-encoding") == null) {
-            throw new S3Exception(S3Error.MISSING_CONTENT_LENGTH);
-        }
-        byte[] md5 = ObjectApi.contentMd5(r);
-        Blobs.Stored stored = blobs.write(body.in(), body.length(), config.maxObjectBytes());
+        Blobs.Stored stored = ObjectApi.receive(r, body, blobs, config.maxObjectBytes());
         try {
-            if (md5 != null && !MessageDigest.isEqual(md5, stored.md5())) {
-                throw new S3Exception(S3Error.BAD_DIGEST);
-            }
             PartInfo part = PartInfo.newBuilder().setPartNumber(partNumber).setEtag(stored.etag())
                     .setSize(stored.size()).addAllChunks(stored.chunks()).build();
             blobs.free(client.meta().putPart(r.bucket(), r.key(), uploadId, part));

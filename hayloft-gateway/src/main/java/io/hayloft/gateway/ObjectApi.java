@@ -37,15 +37,8 @@ final class ObjectApi {
     void put(S3Request r, Authenticator.Body body, ServerResponse res) {
         checkKey(r.key());
         ObjectInfo.Builder template = attributes(r);
-        if (body.length() < 0 && r.header("transfer-encoding") == null) {
-            throw new S3Exception(S3Error.MISSING_CONTENT_LENGTH);
-        }
-        byte[] md5 = contentMd5(r);
-        Blobs.Stored stored = blobs.write(body.in(), body.length(), config.maxObjectBytes());
+        Blobs.Stored stored = receive(r, body, blobs, config.maxObjectBytes());
         try {
-            if (md5 != null && !MessageDigest.isEqual(md5, stored.md5())) {
-                throw new S3Exception(S3Error.BAD_DIGEST);
-            }
             ObjectInfo o = template.setBucket(r.bucket()).setKey(r.key()).addAllChunks(stored.chunks())
                     .setSize(stored.size()).setEtag(stored.etag()).setModifiedMs(System.currentTimeMillis()).build();
             blobs.free(names.put(o));
@@ -197,6 +190,23 @@ final class ObjectApi {
             throw e;
         }
         return new Blobs.Stored(List.copyOf(chunks), offset, md5.digest());
+    }
+
+    /**
+     * Stores the body of a PUT or an UploadPart as blobs: a length (or chunked transfer) is
+     * required, and a Content-MD5 must match; when it does not, the blobs are freed again.
+     */
+    static Blobs.Stored receive(S3Request r, Authenticator.Body body, Blobs blobs, long maxBytes) {
+        if (body.length() < 0 && r.header("transfer-encoding") == null) {
+            throw new S3Exception(S3Error.MISSING_CONTENT_LENGTH);
+        }
+        byte[] md5 = contentMd5(r);
+        Blobs.Stored stored = blobs.write(body.in(), body.length(), maxBytes);
+        if (md5 != null && !MessageDigest.isEqual(md5, stored.md5())) {
+            blobs.free(stored.chunks());
+            throw new S3Exception(S3Error.BAD_DIGEST);
+        }
+        return stored;
     }
 
     /** "bucket/key" or "/bucket/key", percent-encoded, perhaps with "?versionId=...". */
