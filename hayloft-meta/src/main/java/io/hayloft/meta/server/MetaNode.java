@@ -138,7 +138,11 @@ public final class MetaNode implements AutoCloseable {
 
     private static RaftProperties raftProperties(MetaConfig config) {
         RaftProperties props = new RaftProperties();
-        GrpcConfigKeys.Server.setPort(props, socketAddress(config.self().raftAddress()).getPort());
+        // Bind the Raft port to the peer's own address, as the API port is: on a laptop server that
+        // is the loopback address, not every interface.
+        InetSocketAddress raft = socketAddress(config.self().raftAddress());
+        GrpcConfigKeys.Server.setHost(props, raft.getHostString());
+        GrpcConfigKeys.Server.setPort(props, raft.getPort());
         RaftServerConfigKeys.setStorageDir(props, List.of(config.dataDir().toFile()));
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, config.snapshotEveryEntries());
