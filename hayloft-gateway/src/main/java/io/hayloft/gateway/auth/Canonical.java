@@ -60,6 +60,9 @@ final class Canonical {
 
     /** Percent-decodes a query component ({@code '+'} stays {@code '+'}) to text, for reading parameters. */
     static String decode(String raw) {
+        if (raw.indexOf('%') < 0) {
+            return raw;  // nothing to decode: the common case, on every request
+        }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length());
         int i = 0;
         while (i < raw.length()) {
@@ -67,6 +70,9 @@ final class Canonical {
             if (c == '%' && i + 2 < raw.length() && isHex(raw.charAt(i + 1)) && isHex(raw.charAt(i + 2))) {
                 bytes.write(Integer.parseInt(raw, i + 1, i + 3, 16));
                 i += 3;
+            } else if (c < 0x80) {
+                bytes.write(c);
+                i++;
             } else {
                 int cp = raw.codePointAt(i);
                 bytes.writeBytes(new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8));
