@@ -121,7 +121,8 @@ public final class LocalCluster implements AutoCloseable {
     private final StoreNode.Identity[] identities;
     private final StoreNode[] stores;
 
-    private LocalCluster(Path dir, Options options, Ports ports) throws IOException, VolumeException {
+    private LocalCluster(Path dir, Options options, Ports ports, boolean portsFree)
+            throws IOException, VolumeException {
         if (ports.metaRaftPorts().size() != options.metaPeers() || ports.storePorts().size() != options.stores()) {
             throw new IllegalArgumentException("ports for " + ports.metaRaftPorts().size() + " meta peers and "
                     + ports.storePorts().size() + " stores, but the cluster has " + options.metaPeers() + " and "
@@ -140,10 +141,22 @@ public final class LocalCluster implements AutoCloseable {
         stores = new StoreNode[options.stores()];
         try {
             for (int i = 0; i < stores.length; i++) {
-                identities[i] = new StoreNode.Identity("store" + i, "", dir.resolve("store" + i),
-                        new InetSocketAddress("127.0.0.1", ports.storePorts().get(i)), "127.0.0.1",
-                        meta.apiAddresses());
-                stores[i] = StoreNode.start(identities[i], options.volumeConfig(), options.storeConfig());
+                int port = ports.storePorts().get(i);
+                for (int attempt = 1; ; attempt++) {
+                    identities[i] = new StoreNode.Identity("store" + i, "", dir.resolve("store" + i),
+                            new InetSocketAddress("127.0.0.1", port), "127.0.0.1", meta.apiAddresses());
+                    try {
+                        stores[i] = StoreNode.start(identities[i], options.volumeConfig(), options.storeConfig());
+                        break;
+                    } catch (IOException e) {
+                        // A port found free a moment ago can be taken since, by an outgoing
+                        // connection's ephemeral port: a new store may move to another one.
+                        if (!portsFree || attempt == 3 || !portTaken(e)) {
+                            throw e;
+                        }
+                        port = freePort();
+                    }
+                }
             }
         } catch (IOException | RuntimeException e) {
             closeQuietly();
@@ -153,7 +166,7 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Starts a new cluster under {@code dir} on free ports and waits until every store is registered and live. */
     public static LocalCluster start(Path dir, Options options) throws IOException, VolumeException {
-        return start(dir, options, Ports.free(options));
+        return start(dir, options, Ports.free(options), true);
     }
 
     /**
@@ -162,7 +175,12 @@ public final class LocalCluster implements AutoCloseable {
      * {@code store<i>} in {@code store<i>}), and waits until every store is registered and live.
      */
     public static LocalCluster start(Path dir, Options options, Ports ports) throws IOException, VolumeException {
-        LocalCluster c = new LocalCluster(dir, options, ports);
+        return start(dir, options, ports, false);
+    }
+
+    private static LocalCluster start(Path dir, Options options, Ports ports, boolean portsFree)
+            throws IOException, VolumeException {
+        LocalCluster c = new LocalCluster(dir, options, ports, portsFree);
         try {
             c.awaitStoresLive(Duration.ofSeconds(60));
         } catch (RuntimeException e) {
@@ -170,6 +188,15 @@ public final class LocalCluster implements AutoCloseable {
             throw e;
         }
         return c;
+    }
+
+    private static boolean portTaken(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException || String.valueOf(t.getMessage()).contains("Address already in use")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static int freePort() throws IOException {
