@@ -168,6 +168,34 @@ final class Blobs {
         }
     }
 
+    /**
+     * After naming the chunks failed: frees them only when the failure proves the name was not
+     * committed. A timeout, a lost leader or a dropped connection may have come after meta applied
+     * the change, and then the name points at these blobs: they stay (as garbage at worst, found by
+     * the orphan audit) rather than risk an object whose bytes are gone.
+     */
+    void freeUnlessCommitted(List<Chunk> chunks, RuntimeException failure) {
+        if (definitelyNotCommitted(failure)) {
+            free(chunks);
+        } else {
+            log.warn("keeping {} blob(s) whose name may have been committed: {}", chunks.size(), failure.getMessage());
+        }
+    }
+
+    /** True when the failure happened before, or was meta refusing, the change. */
+    static boolean definitelyNotCommitted(RuntimeException failure) {
+        if (failure instanceof S3Exception) {
+            return true;  // the gateway's own checks, made before it asks meta
+        }
+        if (failure instanceof HayloftException h) {
+            return switch (h.code()) {
+                case UNAVAILABLE, NOT_LEADER, INTERNAL, IO_ERROR, ERROR_CODE_UNSPECIFIED, UNRECOGNIZED -> false;
+                default -> true;
+            };
+        }
+        return false;
+    }
+
     private static int readFully(InputStream in, byte[] buf) throws IOException {
         int n = 0;
         while (n < buf.length) {

@@ -59,7 +59,7 @@ final class MultipartApi {
                     .setSize(stored.size()).addAllChunks(stored.chunks()).build();
             blobs.free(client.meta().putPart(r.bucket(), r.key(), uploadId, part));
         } catch (RuntimeException e) {
-            blobs.free(stored.chunks());
+            blobs.freeUnlessCommitted(stored.chunks(), e);
             throw e;
         }
         res.header("ETag", Responses.quoted(stored.etag()));

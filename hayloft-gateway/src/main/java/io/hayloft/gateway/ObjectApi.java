@@ -43,7 +43,7 @@ final class ObjectApi {
                     .setSize(stored.size()).setEtag(stored.etag()).setModifiedMs(System.currentTimeMillis()).build();
             blobs.free(names.put(o));
         } catch (RuntimeException e) {
-            blobs.free(stored.chunks());
+            blobs.freeUnlessCommitted(stored.chunks(), e);
             throw e;
         }
         res.header("ETag", Responses.quoted(stored.etag()));
@@ -167,7 +167,7 @@ final class ObjectApi {
                     .el("LastModified", Responses.isoDate(now))
                     .el("ETag", Responses.quoted(o.getEtag())));
         } catch (RuntimeException e) {
-            blobs.free(stored.chunks());
+            blobs.freeUnlessCommitted(stored.chunks(), e);
             throw e;
         }
     }
