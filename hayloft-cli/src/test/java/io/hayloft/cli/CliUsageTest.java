@@ -14,6 +14,24 @@ class CliUsageTest {
     }
 
     @Test
+    void everySubcommandHasHelp() {
+        for (String command : new String[] {"server", "put", "get", "bench", "status", "gateway"}) {
+            Cli.Run help = Cli.run(command, "--help");
+            assertThat(help.exit()).as(command).isZero();
+            assertThat(help.out()).as(command).startsWith("Usage: hayloft " + command);
+        }
+    }
+
+    @Test
+    void keysFromTheEnvironmentAreTrimmedAsS3ClientsTrimThem() {
+        Credentials c = Credentials.from(java.util.Map.of("HAYLOFT_ACCESS_KEY", " ann ",
+                "HAYLOFT_SECRET_KEY", "s3cret\n"));
+        assertThat(c.accessKey()).isEqualTo("ann");
+        assertThat(c.secretKey()).isEqualTo("s3cret");
+        assertThat(c.development()).isFalse();
+    }
+
+    @Test
     void badArgumentsAreUsageErrors() {
         assertThat(Cli.run("put").exit()).isEqualTo(Exit.USAGE);
         assertThat(Cli.run("frobnicate").exit()).isEqualTo(Exit.USAGE);

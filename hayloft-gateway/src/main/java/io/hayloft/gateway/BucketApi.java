@@ -1,7 +1,9 @@
 package io.hayloft.gateway;
 
 import io.hayloft.client.HayloftClient;
+import io.hayloft.client.HayloftException;
 import io.hayloft.proto.v1.BucketInfo;
+import io.hayloft.proto.v1.ErrorCode;
 import io.hayloft.proto.v1.ListObjectsRequest;
 import io.hayloft.proto.v1.ListObjectsResponse;
 import io.hayloft.proto.v1.ObjectInfo;
@@ -33,13 +35,20 @@ final class BucketApi {
     }
 
     void create(S3Request r, Authenticator.Body body, ServerResponse res) throws IOException {
-        checkName(r.bucket());
         // An optional CreateBucketConfiguration names a region; any region is this one.
         byte[] config = S3Handler.readSmall(body.in(), 64 << 10);
         if (config.length > 0) {
             Xml.parse(config, "CreateBucketConfiguration");
         }
-        client.meta().createBucket(r.bucket());
+        try {
+            client.meta().createBucket(r.bucket());
+        } catch (HayloftException e) {
+            // Meta keeps S3's naming rules; the one thing it refuses a new bucket for is its name.
+            if (e.code() == ErrorCode.BAD_REQUEST) {
+                throw new S3Exception(S3Error.INVALID_BUCKET_NAME, "The specified bucket is not valid: " + r.bucket(), e);
+            }
+            throw e;
+        }
         res.header("Location", "/" + r.bucket());
         res.send();
     }
@@ -56,14 +65,9 @@ final class BucketApi {
 
     void location(S3Request r, ServerResponse res, String region) {
         requireBucket(r.bucket());
-        Xml x = Xml.root("LocationConstraint");
         // S3 answers an empty constraint for us-east-1.
-        byte[] body = region.equals(GatewayConfig.DEFAULT_REGION)
-                ? x.toBytes()
-                : new String(x.toBytes(), StandardCharsets.UTF_8).replace("</LocationConstraint>",
-                        region + "</LocationConstraint>").getBytes(StandardCharsets.UTF_8);
-        res.header("Content-Type", Responses.XML_TYPE);
-        res.send(body);
+        sendXml(res, Xml.root("LocationConstraint")
+                .text(region.equals(GatewayConfig.DEFAULT_REGION) ? "" : region));
     }
 
     void versioning(S3Request r, ServerResponse res) {
@@ -147,13 +151,6 @@ final class BucketApi {
     private void requireBucket(String bucket) {
         // A listing of at most one key is the cheapest linearizable proof that the bucket exists.
         client.meta().listObjects(ListObjectsRequest.newBuilder().setBucket(bucket).setLimit(1).build());
-    }
-
-    static void checkName(String bucket) {
-        if (!bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]") || bucket.contains("..")
-                || bucket.matches("\\d+\\.\\d+\\.\\d+\\.\\d+")) {
-            throw new S3Exception(S3Error.INVALID_BUCKET_NAME, "The specified bucket is not valid: " + bucket);
-        }
     }
 
     static int maxKeys(String value) {

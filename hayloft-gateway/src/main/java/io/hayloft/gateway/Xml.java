@@ -60,6 +60,12 @@ final class Xml {
         return this;
     }
 
+    /** Text inside the element open now. */
+    Xml text(String value) {
+        escape(value);
+        return this;
+    }
+
     byte[] toBytes() {
         while (!open.isEmpty()) {
             end();

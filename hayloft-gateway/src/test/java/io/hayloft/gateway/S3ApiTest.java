@@ -89,6 +89,8 @@ class S3ApiTest {
         s3.headBucket(b -> b.bucket("buckets-1"));
         assertThat(s3.listBuckets().buckets()).anySatisfy(b -> assertThat(b.name()).isEqualTo("buckets-1"));
         assertS3Error(() -> s3.createBucket(b -> b.bucket("buckets-1")), 409, "BucketAlreadyOwnedByYou");
+        assertThat(s3.getBucketLocation(b -> b.bucket("buckets-1")).locationConstraintAsString()).isNullOrEmpty();
+        assertThat(s3.getBucketVersioning(b -> b.bucket("buckets-1")).status()).isNull();
 
         s3.putObject(b -> b.bucket("buckets-1").key("k"), RequestBody.fromString("x"));
         assertS3Error(() -> s3.deleteBucket(b -> b.bucket("buckets-1")), 409, "BucketNotEmpty");

@@ -244,9 +244,13 @@ public final class NameTable {
         }
     }
 
-    /** S3's rules: 3 to 63 of a-z, 0-9, '.', '-', starting and ending with a letter or digit. */
+    /**
+     * S3's rules: 3 to 63 of a-z, 0-9, '.', '-', starting and ending with a letter or digit, no
+     * "..", and not shaped like an IPv4 address.
+     */
     static void checkBucketName(String bucket) throws MetaException {
-        if (!bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]") || bucket.contains("..")) {
+        if (!bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]") || bucket.contains("..")
+                || bucket.matches("\\d+\\.\\d+\\.\\d+\\.\\d+")) {
             throw new MetaException(ErrorCode.BAD_REQUEST, "invalid bucket name: " + bucket);
         }
     }

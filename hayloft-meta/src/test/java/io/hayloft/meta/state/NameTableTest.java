@@ -56,6 +56,8 @@ class NameTableTest {
         assertCode(ErrorCode.BUCKET_EXISTS, () -> names.createBucket("photos", 2000));
         assertCode(ErrorCode.BAD_REQUEST, () -> names.createBucket("No_Such", 1));
         assertCode(ErrorCode.BAD_REQUEST, () -> names.createBucket("ab", 1));
+        assertCode(ErrorCode.BAD_REQUEST, () -> names.createBucket("10.0.0.1", 1));
+        assertCode(ErrorCode.BAD_REQUEST, () -> names.createBucket("a..b", 1));
         assertCode(ErrorCode.NO_SUCH_BUCKET, () -> names.putObject(object("nope", "k", 1)));
 
         assertThat(names.putObject(object("photos", "cat.jpg", 1))).isEmpty();
