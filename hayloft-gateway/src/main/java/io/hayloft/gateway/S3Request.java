@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * An S3 request with its addressing resolved: which bucket and key it names, whether it came
@@ -17,7 +16,7 @@ import java.util.TreeMap;
 record S3Request(String method, String rawPath, String rawQuery, String bucket, String key,
         Map<String, String> query, Map<String, List<String>> headers) {
 
-    /** Resolves the bucket and key; {@code host} is the Host header, {@code domains} the virtual-host suffixes. */
+    /** Resolves the bucket and key from the path and the Host header; {@code domains} are the virtual-host suffixes. */
     static S3Request of(String method, String rawPath, String rawQuery, Map<String, List<String>> headers,
             List<String> domains) {
         String path = decodePath(rawPath);
@@ -114,16 +113,5 @@ record S3Request(String method, String rawPath, String rawQuery, String bucket, 
             }
         }
         return Collections.unmodifiableMap(out);
-    }
-
-    /** Headers keyed by lower-case name, in a stable order. */
-    static Map<String, List<String>> lowerCase(Map<String, List<String>> in) {
-        Map<String, List<String>> out = new TreeMap<>();
-        in.forEach((k, v) -> out.merge(k.toLowerCase(Locale.ROOT), List.copyOf(v), (a, b) -> {
-            java.util.ArrayList<String> all = new java.util.ArrayList<>(a);
-            all.addAll(b);
-            return List.copyOf(all);
-        }));
-        return out;
     }
 }

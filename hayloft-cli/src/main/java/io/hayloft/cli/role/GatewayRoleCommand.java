@@ -22,9 +22,10 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "gateway", description = {"Run an S3 gateway.",
     "Keys of the --config file (flags of the same name override them): meta, host, port, access-key, secret-key,",
-    "anonymous. Without access-key and secret-key, HAYLOFT_ACCESS_KEY and HAYLOFT_SECRET_KEY are used."})
+    "anonymous, domains. Without access-key and secret-key, HAYLOFT_ACCESS_KEY and HAYLOFT_SECRET_KEY are used."})
 public final class GatewayRoleCommand implements Callable<Integer> {
-    static final Set<String> KEYS = Set.of("meta", "host", "port", "access-key", "secret-key", "anonymous");
+    static final Set<String> KEYS = Set.of("meta", "host", "port", "access-key", "secret-key", "anonymous",
+            "domains");
 
     @Option(names = "--config", paramLabel = "FILE", description = "A properties file of settings.")
     Path config;
@@ -41,6 +42,10 @@ public final class GatewayRoleCommand implements Callable<Integer> {
     @Option(names = "--anonymous", description = "Accept unsigned requests too.")
     Boolean anonymous;
 
+    @Option(names = "--domains", paramLabel = "DOMAIN,...",
+            description = "Domains of virtual-host-style requests, bucket.DOMAIN (default: localhost).")
+    String domains;
+
     @Spec
     CommandSpec spec;
 
@@ -49,7 +54,7 @@ public final class GatewayRoleCommand implements Callable<Integer> {
 
     Settings settings() {
         RoleSettings s = RoleSettings.load(config, KEYS).flag("meta", meta).flag("host", host).flag("port", port)
-                .flag("anonymous", anonymous);
+                .flag("anonymous", anonymous).flag("domains", domains);
         List<String> metaAddresses = s.list("meta").stream().map(a -> s.hostPort("meta", a)).toList();
         String accessKey = s.get("access-key", null);
         String secretKey = s.get("secret-key", null);
@@ -61,7 +66,8 @@ public final class GatewayRoleCommand implements Callable<Integer> {
         try {
             GatewayConfig c = GatewayConfig.defaults(credentials.accessKey(), credentials.secretKey())
                     .withHost(s.get("host", "0.0.0.0")).withPort(s.integer("port", 9000, 0, 65535))
-                    .withAnonymous(s.bool("anonymous", false));
+                    .withAnonymous(s.bool("anonymous", false))
+                    .withDomains(s.get("domains", null) == null ? List.of("localhost") : s.list("domains"));
             return new Settings(c, metaAddresses, credentials.development());
         } catch (IllegalArgumentException e) {
             throw CliException.usage("gateway: " + e.getMessage());

@@ -68,6 +68,7 @@ class CliRoleConfigTest {
                 port=9100
                 access-key=ak
                 secret-key=sk\s\s
+                domains=s3.example.com, localhost
                 """);
         GatewayRoleCommand.Settings s = parsed(new GatewayRoleCommand(), "--config", conf.toString(),
                 "--host", "127.0.0.1").settings();
@@ -76,6 +77,7 @@ class CliRoleConfigTest {
         // Trailing blanks, which properties files keep, are not part of the secret.
         assertThat(s.gateway().credentials()).containsEntry("ak", "sk");
         assertThat(s.developmentCredentials()).isFalse();
+        assertThat(s.gateway().domains()).containsExactly("s3.example.com", "localhost");
     }
 
     private void assertRefused(String expected, String... args) {
