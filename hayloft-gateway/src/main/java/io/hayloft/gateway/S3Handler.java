@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +27,12 @@ import org.slf4j.LoggerFactory;
  */
 final class S3Handler implements Handler {
     private static final Logger log = LoggerFactory.getLogger(S3Handler.class);
+
+    /** Sub-resources of S3 that Hayloft does not implement. */
+    private static final Set<String> UNSUPPORTED_SUBRESOURCES = Set.of("acl", "tagging", "policy", "lifecycle", "cors",
+            "website", "replication", "encryption", "object-lock", "retention", "legal-hold", "torrent", "restore",
+            "select", "notification", "logging", "requestPayment", "accelerate", "analytics", "inventory", "metrics",
+            "ownershipControls", "publicAccessBlock", "intelligent-tiering", "versions", "attributes");
 
     private final GatewayConfig config;
     private final BucketApi buckets;
@@ -85,6 +92,12 @@ final class S3Handler implements Handler {
             }
             throw new S3Exception(S3Error.METHOD_NOT_ALLOWED);
         }
+        // Checked before any method is dispatched: a DELETE or PUT of a sub-resource (?tagging,
+        // ?cors...) must never act on the bucket or object itself.
+        if (unsupportedSubresource(r)
+                || (!m.equals("GET") && (r.hasQuery("versioning") || r.hasQuery("location")))) {
+            throw new S3Exception(S3Error.NOT_IMPLEMENTED);
+        }
         if (r.key().isEmpty()) {
             switch (m) {
                 case "PUT" -> buckets.create(r, body, res);
@@ -97,8 +110,6 @@ final class S3Handler implements Handler {
                         buckets.location(r, res, config.region());
                     } else if (r.hasQuery("versioning")) {
                         buckets.versioning(r, res);
-                    } else if (unsupportedSubresource(r)) {
-                        throw new S3Exception(S3Error.NOT_IMPLEMENTED);
                     } else {
                         buckets.listObjects(r, res);
                     }
@@ -120,8 +131,6 @@ final class S3Handler implements Handler {
                     multipart.uploadPart(r, body, res);
                 } else if (r.header("x-amz-copy-source") != null) {
                     objects.copy(r, body, res);
-                } else if (unsupportedSubresource(r)) {
-                    throw new S3Exception(S3Error.NOT_IMPLEMENTED);
                 } else {
                     objects.put(r, body, res);
                 }
@@ -129,8 +138,6 @@ final class S3Handler implements Handler {
             case "GET" -> {
                 if (r.hasQuery("uploadId")) {
                     multipart.listParts(r, res);
-                } else if (unsupportedSubresource(r)) {
-                    throw new S3Exception(S3Error.NOT_IMPLEMENTED);
                 } else {
                     objects.get(r, res, false);
                 }
@@ -167,11 +174,8 @@ final class S3Handler implements Handler {
 
     /** Sub-resources of S3 that Hayloft does not implement (ACLs, tagging, policies...). */
     private static boolean unsupportedSubresource(S3Request r) {
-        for (String q : List.of("acl", "tagging", "policy", "lifecycle", "cors", "website", "replication",
-                "encryption", "object-lock", "retention", "legal-hold", "torrent", "restore", "select", "notification",
-                "logging", "requestPayment", "accelerate", "analytics", "inventory", "metrics", "ownershipControls",
-                "publicAccessBlock", "intelligent-tiering", "versions", "attributes")) {
-            if (r.hasQuery(q)) {
+        for (String q : r.query().keySet()) {
+            if (UNSUPPORTED_SUBRESOURCES.contains(q)) {
                 return true;
             }
         }

@@ -107,6 +107,15 @@ class S3ErrorsTest {
         expect(send("PUT", "/errors/p?uploadId=x&partNumber=0", "x"), 400, "InvalidArgument");
         expect(send("PUT", "/errors/copy", "", "x-amz-copy-source", "just-a-bucket"), 400, "InvalidArgument");
         expect(send("GET", "/errors?acl", null), 501, "NotImplemented");
+        // A sub-resource never acts on the bucket or object it names.
+        assertThat(send("PUT", "/errors/tagged", "keep me").statusCode()).isEqualTo(200);
+        expect(send("DELETE", "/errors/tagged?tagging", null), 501, "NotImplemented");
+        expect(send("PUT", "/errors/tagged?acl", "x"), 501, "NotImplemented");
+        assertThat(send("GET", "/errors/tagged", null).body()).isEqualTo("keep me");
+        assertThat(send("PUT", "/errors-empty", "").statusCode()).isEqualTo(200);
+        expect(send("DELETE", "/errors-empty?cors", null), 501, "NotImplemented");
+        expect(send("PUT", "/errors-empty?versioning", "<VersioningConfiguration/>"), 501, "NotImplemented");
+        assertThat(send("HEAD", "/errors-empty", null).statusCode()).isEqualTo(200);
         expect(send("POST", "/errors/k", ""), 405, "MethodNotAllowed");
         expect(send("DELETE", "/", null), 405, "MethodNotAllowed");
     }
