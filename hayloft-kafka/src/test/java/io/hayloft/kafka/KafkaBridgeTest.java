@@ -1,0 +1,158 @@
+package io.hayloft.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * The bridge against a real Kafka broker and a real Hayloft cluster, both in the test JVM: two
+ * bridges in one group store 1,000 images and answer requests for all of them, byte for byte.
+ */
+class KafkaBridgeTest {
+    private static final long SEED = Long.getLong("hayloft.seed", System.nanoTime());
+
+    @TempDir
+    static Path dir;
+
+    static KafkaBroker kafka;
+    static HayloftUnderTest hayloft;
+
+    @BeforeAll
+    static void start() throws Exception {
+        kafka = KafkaBroker.start(dir.resolve("kafka"));
+        hayloft = HayloftUnderTest.start(dir.resolve("hayloft"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (hayloft != null) {
+            hayloft.close();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    @Test
+    void twoBridgesStoreImagesAndAnswerEveryRequest() throws Exception {
+        System.out.println("KafkaBridgeTest seed " + SEED + " (rerun with -Dhayloft.seed=" + SEED + ")");
+        kafka.createTopic("initial", 4);
+        kafka.createTopic("request-topic", 4);
+        kafka.createTopic("image-topic", 2);
+        BridgeConfig config = hayloft.bridgeConfig(kafka.bootstrapServers()).withInFlight(64, 16L << 20);
+        PrometheusMeterRegistry registry1 = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        PrometheusMeterRegistry registry2 = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try (S3ImageStore store1 = S3ImageStore.connect(config); S3ImageStore store2 = S3ImageStore.connect(config);
+                KafkaBridge bridge1 = KafkaBridge.start(config, store1, registry1);
+                KafkaBridge bridge2 = KafkaBridge.start(config, store2, registry2);
+                MetricsServer metrics1 = MetricsServer.start("127.0.0.1", 0, registry1, bridge1::isRunning);
+                KafkaProducer<byte[], byte[]> producer = kafka.producer(); S3Client s3 = hayloft.s3()) {
+            // Both members hold partitions of both topics before anything is produced.
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() ->
+                    bridge1.assignedPartitions().size() + bridge2.assignedPartitions().size() == 8
+                    && !bridge1.assignedPartitions().isEmpty() && !bridge2.assignedPartitions().isEmpty());
+
+            Map<String, byte[]> images = images(new Random(SEED), 1_000);
+            images.forEach((name, bytes) -> producer.send(new ProducerRecord<>("initial", Names.encode(name), bytes)));
+            // Records the bridge must skip, counted, without holding the partitions back.
+            producer.send(new ProducerRecord<>("initial", null, new byte[] {1}));
+            producer.send(new ProducerRecord<>("initial", new byte[] {(byte) 0xC3, 0x28}, new byte[] {2}));
+            producer.send(new ProducerRecord<>("initial", Names.encode("no-value"), null));
+            // The same name twice: the later image wins.
+            producer.send(new ProducerRecord<>("initial", Names.encode("twice"), bytes("first")));
+            producer.send(new ProducerRecord<>("initial", Names.encode("twice"), bytes("second")));
+            producer.flush();
+
+            Awaitility.await().atMost(Duration.ofSeconds(120)).until(() ->
+                    bridge1.metrics().storedCount() + bridge2.metrics().storedCount() >= images.size() + 2
+                    && bridge1.metrics().errorCount(BridgeMetrics.ErrorKind.INVALID_RECORD)
+                            + bridge2.metrics().errorCount(BridgeMetrics.ErrorKind.INVALID_RECORD) == 3);
+            for (Map.Entry<String, byte[]> e : images.entrySet()) {
+                assertThat(s3.getObjectAsBytes(b -> b.bucket("images").key(e.getKey())).asByteArray())
+                        .as(e.getKey()).isEqualTo(e.getValue());
+            }
+            assertThat(s3.getObjectAsBytes(b -> b.bucket("images").key("twice")).asUtf8String()).isEqualTo("second");
+            assertThat(bridge1.metrics().consumedCount("initial")).isPositive();
+            assertThat(bridge2.metrics().consumedCount("initial")).isPositive();
+
+            List<String> requested = new ArrayList<>(images.keySet());
+            requested.addAll(List.of("never-stored-1", "never-stored-2", "ü/never stored"));
+            for (int i = 0; i < requested.size(); i++) {
+                // Spread over the partitions (records without a key would stick to one partition per batch).
+                producer.send(new ProducerRecord<>("request-topic", i % 4, null, Names.encode(requested.get(i))));
+            }
+            producer.flush();
+
+            Map<String, ConsumerRecord<byte[], byte[]>> replies = new ConcurrentHashMap<>();
+            boolean all = kafka.readAll("image-topic",
+                    r -> replies.put(new String(r.key(), StandardCharsets.UTF_8), r),
+                    () -> replies.size() >= requested.size(), Duration.ofSeconds(120));
+            assertThat(all).as("replies to every request, got %d of %d", replies.size(), requested.size()).isTrue();
+            for (Map.Entry<String, byte[]> e : images.entrySet()) {
+                ConsumerRecord<byte[], byte[]> r = replies.get(e.getKey());
+                assertThat(r.value()).as(e.getKey()).isEqualTo(e.getValue());
+                assertThat(r.headers().lastHeader(ImageRequests.ERROR_HEADER)).isNull();
+            }
+            for (String missing : List.of("never-stored-1", "never-stored-2", "ü/never stored")) {
+                ConsumerRecord<byte[], byte[]> r = replies.get(missing);
+                assertThat(r.value()).isEmpty();
+                Header h = r.headers().lastHeader(ImageRequests.ERROR_HEADER);
+                assertThat(new String(h.value(), StandardCharsets.UTF_8)).isEqualTo("NoSuchKey");
+            }
+            assertThat(bridge1.metrics().consumedCount("request-topic")).isPositive();
+            assertThat(bridge2.metrics().consumedCount("request-topic")).isPositive();
+            assertThat(bridge1.peakInFlightRecords()).isLessThanOrEqualTo(64);
+            assertThat(bridge2.peakInFlightRecords()).isLessThanOrEqualTo(64);
+
+            String scraped = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + metrics1.port() + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(scraped).contains("hayloft_bridge_records_consumed_total{topic=\"initial\"}",
+                    "hayloft_bridge_objects_stored_total", "hayloft_bridge_requests_served_total{result=\"found\"}",
+                    "hayloft_bridge_errors_total{kind=\"invalid_record\"}", "hayloft_bridge_consumer_lag{topic=",
+                    "hayloft_bridge_in_flight_records");
+        }
+    }
+
+    /** Images of awkward sizes: empty, one byte, around the gateway's 64 KiB chunk, and up to 200 KiB. */
+    static Map<String, byte[]> images(Random random, int count) {
+        int[] fixed = {0, 1, 4095, 4097, (64 << 10) - 1, 64 << 10, (64 << 10) + 1, 200 << 10};
+        Map<String, byte[]> images = new LinkedHashMap<>();
+        for (int i = 0; i < count; i++) {
+            int size = i < fixed.length ? fixed[i] : i % 50 == 0 ? random.nextInt(200 << 10) : random.nextInt(8 << 10);
+            byte[] b = new byte[size];
+            random.nextBytes(b);
+            String name = i % 100 == 7 ? "photos/ünïcode " + i + ".jpg" : "photos/" + i + ".jpg";
+            images.put(name, b);
+        }
+        return images;
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}
