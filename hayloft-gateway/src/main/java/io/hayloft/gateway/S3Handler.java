@@ -2,6 +2,7 @@ package io.hayloft.gateway;
 
 import io.hayloft.client.HayloftClient;
 import io.hayloft.client.HayloftException;
+import io.helidon.common.buffers.DataReader;
 import io.helidon.http.Header;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
@@ -72,8 +73,9 @@ final class S3Handler implements Handler {
             error(res, s3, e, requestId, method);
         } catch (HayloftException e) {
             error(res, s3, Errors.toS3(e), requestId, method);
-        } catch (IOException | UncheckedIOException e) {
-            // The client went away or sent a broken body; if it still listens, it learns so.
+        } catch (IOException | UncheckedIOException | DataReader.InsufficientDataAvailableException e) {
+            // The client went away or sent a broken body (Helidon says the connection ended
+            // mid-entity with its own unchecked exception); if it still listens, it learns so.
             error(res, s3, new S3Exception(S3Error.INCOMPLETE_BODY, String.valueOf(e.getMessage()), e), requestId,
                     method);
         } catch (RuntimeException e) {
