@@ -87,17 +87,17 @@ final class ImageRequests implements RecordWork {
             // Refused before it left: the producer checks sizes and state in send() too.
             throw sendFailure(name, image, e);
         } catch (TimeoutException e) {
-            throw BridgeException.transientFailure("KafkaUnavailable", "the reply for " + name
+            throw BridgeException.transientFailure("KafkaUnavailable", "the reply for " + Names.shown(name)
                     + " was not acknowledged within " + sendTimeoutMs + " ms", e);
         }
     }
 
     private static BridgeException sendFailure(String name, byte[] image, Throwable cause) {
         if (cause instanceof RecordTooLargeException) {
-            return BridgeException.permanent(TOO_LARGE, "the image " + name + " (" + image.length
+            return BridgeException.permanent(TOO_LARGE, "the image " + Names.shown(name) + " (" + image.length
                     + " bytes) is too large for a Kafka record here: " + cause.getMessage());
         }
-        return BridgeException.transientFailure("KafkaUnavailable", "sending the reply for " + name + " failed: "
+        return BridgeException.transientFailure("KafkaUnavailable", "sending the reply for " + Names.shown(name) + " failed: "
                 + cause, cause);
     }
 

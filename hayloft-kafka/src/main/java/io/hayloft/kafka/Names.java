@@ -27,6 +27,11 @@ final class Names {
         }
     }
 
+    /** The name for a log line: a long one is cut short. */
+    static String shown(String name) {
+        return name.length() <= 120 ? name : name.substring(0, 100) + "... (" + name.length() + " chars)";
+    }
+
     static byte[] encode(String name) {
         return name.getBytes(StandardCharsets.UTF_8);
     }

@@ -55,7 +55,10 @@ public final class S3ImageStore implements ImageStore {
         return new S3ImageStore(s3, config.bucket());
     }
 
-    /** Creates the bucket when it does not exist yet. */
+    /**
+     * Creates the bucket when it does not exist yet. A refusal of the name ({@code
+     * InvalidBucketName}) is permanent; the gateway being away is transient.
+     */
     public void ensureBucket() throws BridgeException {
         try {
             s3.createBucket(b -> b.bucket(bucket));
@@ -64,6 +67,9 @@ public final class S3ImageStore implements ImageStore {
             // There already: fine.
         } catch (SdkException e) {
             throw classify("create bucket " + bucket, e);
+        } catch (IllegalArgumentException e) {
+            // The SDK checks bucket names itself before sending.
+            throw BridgeException.permanent("InvalidBucketName", "bucket " + bucket + ": " + e.getMessage());
         }
     }
 
@@ -75,7 +81,12 @@ public final class S3ImageStore implements ImageStore {
             if (!"NoSuchBucket".equals(e.code())) {
                 throw e;
             }
-            ensureBucket();
+            try {
+                ensureBucket();
+            } catch (BridgeException b) {
+                // Whatever the reason, it is not the image's fault: keep it and retry.
+                throw BridgeException.transientFailure(b.code(), b.getMessage(), b);
+            }
             putOnce(name, image);
         }
     }
@@ -85,7 +96,9 @@ public final class S3ImageStore implements ImageStore {
             s3.putObject(b -> b.bucket(bucket).key(name).contentLength((long) image.length),
                     RequestBody.fromBytes(image));
         } catch (SdkException e) {
-            throw classify("store " + name, e);
+            throw classify("store " + Names.shown(name), e);
+        } catch (IllegalArgumentException e) {
+            throw BridgeException.permanent("InvalidArgument", "store " + Names.shown(name) + ": " + e.getMessage());
         }
     }
 
@@ -94,7 +107,9 @@ public final class S3ImageStore implements ImageStore {
         try {
             return s3.getObjectAsBytes(b -> b.bucket(bucket).key(name)).asByteArrayUnsafe();
         } catch (SdkException e) {
-            throw classify("fetch " + name, e);
+            throw classify("fetch " + Names.shown(name), e);
+        } catch (IllegalArgumentException e) {
+            throw BridgeException.permanent("InvalidArgument", "fetch " + Names.shown(name) + ": " + e.getMessage());
         }
     }
 

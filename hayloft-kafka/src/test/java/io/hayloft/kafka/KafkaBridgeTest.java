@@ -138,6 +138,120 @@ class KafkaBridgeTest {
         }
     }
 
+    @Test
+    void workInFlightStaysBoundedWhileTheStoreIsSlow() throws Exception {
+        kafka.createTopic("bp-initial", 2);
+        kafka.createTopic("bp-request", 2);
+        BridgeConfig config = hayloft.bridgeConfig(kafka.bootstrapServers()).withGroupId("bp")
+                .withTopics("bp-initial", "bp-request", "bp-image").withBucket("bp-images").withInFlight(8, 1 << 20);
+        try (S3ImageStore s3Store = S3ImageStore.connect(config); GatedStore store = new GatedStore(s3Store);
+                KafkaBridge bridge = KafkaBridge.start(config, store, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+                KafkaProducer<byte[], byte[]> producer = kafka.producer(); S3Client s3 = hayloft.s3()) {
+            for (int i = 0; i < 100; i++) {
+                producer.send(new ProducerRecord<>("bp-initial", i % 2, Names.encode("bp-" + i), bytes("image " + i)));
+            }
+            producer.flush();
+            // The store holds every write: the bridge takes up to its bound and then stops taking.
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> store.waiting() >= 7);
+            Awaitility.await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10)).until(() ->
+                    bridge.inFlightRecords() <= 8 && bridge.metrics().consumedCount("bp-initial") <= 8);
+            store.open();
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> bridge.metrics().storedCount() == 100);
+            assertThat(bridge.peakInFlightRecords()).isLessThanOrEqualTo(8);
+            for (int i = 0; i < 100; i++) {
+                String key = "bp-" + i;
+                assertThat(s3.getObjectAsBytes(b -> b.bucket("bp-images").key(key)).asUtf8String()).isEqualTo("image " + i);
+            }
+        }
+    }
+
+    @Test
+    void refusalsAreAnsweredOrSkippedWithTheirCode() throws Exception {
+        kafka.createTopic("err-initial", 1);
+        kafka.createTopic("err-request", 1);
+        kafka.createTopic("err-image", 1);
+        BridgeConfig config = hayloft.bridgeConfig(kafka.bootstrapServers()).withGroupId("err")
+                .withTopics("err-initial", "err-request", "err-image").withBucket("err-images");
+        String tooLong = "x".repeat(1025);
+        try (S3ImageStore store = S3ImageStore.connect(config);
+                KafkaBridge bridge = KafkaBridge.start(config, store, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+                KafkaProducer<byte[], byte[]> producer = kafka.producer(); S3Client s3 = hayloft.s3()) {
+            // A name S3 refuses is skipped; the image after it is stored.
+            producer.send(new ProducerRecord<>("err-initial", Names.encode(tooLong), bytes("never")));
+            producer.send(new ProducerRecord<>("err-initial", Names.encode("after"), bytes("stored")));
+            producer.flush();
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> bridge.metrics().storedCount() == 1);
+            assertThat(bridge.metrics().errorCount(BridgeMetrics.ErrorKind.REFUSED)).isEqualTo(1);
+            assertThat(s3.getObjectAsBytes(b -> b.bucket("err-images").key("after")).asUtf8String()).isEqualTo("stored");
+
+            // An image larger than the broker takes (1 MiB by default) is answered without it.
+            byte[] huge = new byte[3 << 20];
+            new Random(SEED).nextBytes(huge);
+            s3.putObject(b -> b.bucket("err-images").key("huge"), software.amazon.awssdk.core.sync.RequestBody.fromBytes(huge));
+            for (String name : List.of(tooLong, "huge", "after")) {
+                producer.send(new ProducerRecord<>("err-request", null, Names.encode(name)));
+            }
+            producer.flush();
+            Map<String, ConsumerRecord<byte[], byte[]>> replies = new ConcurrentHashMap<>();
+            assertThat(kafka.readAll("err-image", r -> replies.put(new String(r.key(), StandardCharsets.UTF_8), r),
+                    () -> replies.size() == 3, Duration.ofSeconds(60))).isTrue();
+            assertThat(error(replies.get(tooLong))).isEqualTo("KeyTooLongError");
+            assertThat(replies.get(tooLong).value()).isEmpty();
+            assertThat(error(replies.get("huge"))).isEqualTo("EntityTooLarge");
+            assertThat(replies.get("huge").value()).isEmpty();
+            assertThat(error(replies.get("after"))).isNull();
+            assertThat(new String(replies.get("after").value(), StandardCharsets.UTF_8)).isEqualTo("stored");
+        }
+    }
+
+    private static String error(ConsumerRecord<byte[], byte[]> r) {
+        Header h = r.headers().lastHeader(ImageRequests.ERROR_HEADER);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    /** The real store behind a gate that holds every write until it is opened. */
+    private static final class GatedStore implements ImageStore {
+        private final ImageStore inner;
+        private final java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+        private final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
+
+        GatedStore(ImageStore inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public void put(String name, byte[] image) throws BridgeException {
+            waiting.incrementAndGet();
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw BridgeException.transientFailure("Interrupted", "interrupted", e);
+            } finally {
+                waiting.decrementAndGet();
+            }
+            inner.put(name, image);
+        }
+
+        @Override
+        public byte[] get(String name) throws BridgeException {
+            return inner.get(name);
+        }
+
+        int waiting() {
+            return waiting.get();
+        }
+
+        void open() {
+            gate.countDown();
+        }
+
+        @Override
+        public void close() {
+            open();
+        }
+    }
+
     /** Images of awkward sizes: empty, one byte, around the gateway's 64 KiB chunk, and up to 200 KiB. */
     static Map<String, byte[]> images(Random random, int count) {
         int[] fixed = {0, 1, 4095, 4097, (64 << 10) - 1, 64 << 10, (64 << 10) + 1, 200 << 10};
