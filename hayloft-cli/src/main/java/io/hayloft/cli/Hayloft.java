@@ -5,6 +5,7 @@ import io.hayloft.cli.cluster.HealthCommand;
 import io.hayloft.cli.cluster.StatsCommand;
 import io.hayloft.cli.cluster.StatusCommand;
 import io.hayloft.cli.role.GatewayRoleCommand;
+import io.hayloft.cli.role.KafkaBridgeRoleCommand;
 import io.hayloft.cli.role.MetaRoleCommand;
 import io.hayloft.cli.role.StoreRoleCommand;
 import io.hayloft.cli.s3.GetCommand;
@@ -32,6 +33,7 @@ import picocli.CommandLine.ScopeType;
         description = "Hayloft, a distributed blob and object store.",
         subcommands = {
             ServerCommand.class, MetaRoleCommand.class, StoreRoleCommand.class, GatewayRoleCommand.class,
+            KafkaBridgeRoleCommand.class,
             PutCommand.class, GetCommand.class, RmCommand.class, LsCommand.class, StatCommand.class,
             MbCommand.class, RbCommand.class,
             StatusCommand.class, HealthCommand.class, StatsCommand.class,

@@ -46,22 +46,39 @@ public final class Cli {
         private final Thread thread;
 
         public Server(String... args) {
+            this("Hayloft is running", prepend("server", args));
+        }
+
+        /** A long-running command ({@code args} start with its name), ready once it printed {@code ready}. */
+        public static Server command(String ready, String... args) {
+            return new Server(ready, args);
+        }
+
+        private Server(String ready, String[] all) {
             CommandLine cl = Hayloft.commandLine();
             cl.setOut(new PrintWriter(out, true));
             cl.setErr(new PrintWriter(err, true));
-            String[] all = new String[args.length + 1];
-            all[0] = "server";
-            System.arraycopy(args, 0, all, 1, args.length);
-            thread = Thread.ofPlatform().name("hayloft-server").start(() -> exit.set(cl.execute(all)));
-            await().atMost(Duration.ofSeconds(90)).until(() -> out.toString().contains("Hayloft is running")
+            thread = Thread.ofPlatform().name("hayloft-" + all[0]).start(() -> exit.set(cl.execute(all)));
+            await().atMost(Duration.ofSeconds(90)).until(() -> out.toString().contains(ready)
                     || !thread.isAlive());
             if (!thread.isAlive()) {
                 throw new IllegalStateException("server exited with " + exit.get() + ": " + out + err);
             }
         }
 
+        private static String[] prepend(String first, String[] rest) {
+            String[] all = new String[rest.length + 1];
+            all[0] = first;
+            System.arraycopy(rest, 0, all, 1, rest.length);
+            return all;
+        }
+
         public String out() {
             return out.toString();
+        }
+
+        public String err() {
+            return err.toString();
         }
 
         /** Stops the server; returns its exit code. */

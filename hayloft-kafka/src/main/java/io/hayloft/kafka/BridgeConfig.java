@@ -70,6 +70,7 @@ public record BridgeConfig(String bootstrapServers, String groupId, String initi
         requirePositive(commitInterval, "commitInterval");
         requirePositive(requestTimeout, "requestTimeout");
         kafkaProperties = Map.copyOf(kafkaProperties);
+        KafkaClients.check(kafkaProperties);
     }
 
     /** The defaults: topics, group and bucket as documented, 256 records and 256 MiB in flight. */

@@ -21,7 +21,8 @@ final class ImageIntake implements RecordWork {
     public void process(ConsumerRecord<byte[], byte[]> record) throws BridgeException {
         String name = Names.decode(record.key(), "key");
         if (record.value() == null) {
-            throw BridgeException.permanent(Names.INVALID_RECORD, "a record without an image (null value) for " + Names.shown(name));
+            throw BridgeException.permanent(Names.INVALID_RECORD,
+                    "a record without an image (null value) for " + Names.shown(name));
         }
         store.put(name, record.value());
         metrics.stored();

@@ -97,8 +97,8 @@ final class ImageRequests implements RecordWork {
             return BridgeException.permanent(TOO_LARGE, "the image " + Names.shown(name) + " (" + image.length
                     + " bytes) is too large for a Kafka record here: " + cause.getMessage());
         }
-        return BridgeException.transientFailure("KafkaUnavailable", "sending the reply for " + Names.shown(name) + " failed: "
-                + cause, cause);
+        return BridgeException.transientFailure("KafkaUnavailable",
+                "sending the reply for " + Names.shown(name) + " failed: " + cause, cause);
     }
 
     @Override

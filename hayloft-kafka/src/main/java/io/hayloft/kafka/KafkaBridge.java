@@ -79,7 +79,6 @@ public final class KafkaBridge implements AutoCloseable {
     private volatile Set<TopicPartition> assigned = Set.of();
 
     private KafkaBridge(BridgeConfig config, ImageStore store, MeterRegistry registry) {
-        KafkaClients.check(config);
         this.config = config;
         String clientId = "hayloft-bridge-" + UUID.randomUUID().toString().substring(0, 8);
         this.inFlight = new InFlight(config.maxInFlightRecords(), config.maxInFlightBytes());

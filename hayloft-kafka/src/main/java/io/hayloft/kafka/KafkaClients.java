@@ -58,9 +58,9 @@ final class KafkaClients {
         return p;
     }
 
-    /** Checks the operator's settings once, at start. */
-    static void check(BridgeConfig config) {
-        for (String key : config.kafkaProperties().keySet()) {
+    /** Refuses operator settings that would change what the bridge's guarantees rest on. */
+    static void check(Map<String, String> kafkaProperties) {
+        for (String key : kafkaProperties.keySet()) {
             String bare = key.startsWith("consumer.") ? key.substring(9)
                     : key.startsWith("producer.") ? key.substring(9) : key;
             if (FIXED.contains(bare)) {

@@ -56,13 +56,7 @@ public final class GatewayRoleCommand implements Callable<Integer> {
         RoleSettings s = RoleSettings.load(config, KEYS).flag("meta", meta).flag("host", host).flag("port", port)
                 .flag("anonymous", anonymous).flag("domains", domains);
         List<String> metaAddresses = s.list("meta").stream().map(a -> s.hostPort("meta", a)).toList();
-        String accessKey = s.get("access-key", null);
-        String secretKey = s.get("secret-key", null);
-        if ((accessKey == null) != (secretKey == null)) {
-            throw s.bad(accessKey == null ? "secret-key" : "access-key", "give access-key and secret-key together");
-        }
-        Credentials credentials = accessKey != null ? new Credentials(accessKey, secretKey, false)
-                : Credentials.fromEnvironment();
+        Credentials credentials = s.credentials();
         try {
             GatewayConfig c = GatewayConfig.defaults(credentials.accessKey(), credentials.secretKey())
                     .withHost(s.get("host", "0.0.0.0")).withPort(s.integer("port", 9000, 0, 65535))

@@ -1,6 +1,7 @@
 package io.hayloft.cli.role;
 
 import io.hayloft.cli.CliException;
+import io.hayloft.cli.Credentials;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -27,6 +28,14 @@ final class RoleSettings {
 
     /** The file's settings (none when {@code file} is null); keys outside {@code known} are refused. */
     static RoleSettings load(Path file, Set<String> known) {
+        return load(file, known, null);
+    }
+
+    /**
+     * The file's settings, where keys starting with {@code passThrough} (e.g. {@code kafka.}) are
+     * accepted too, for a library's own settings; {@link #prefixed} returns them.
+     */
+    static RoleSettings load(Path file, Set<String> known, String passThrough) {
         RoleSettings s = new RoleSettings();
         if (file == null) {
             return s;
@@ -40,14 +49,27 @@ final class RoleSettings {
             throw CliException.usage("cannot read " + file + ": " + e.getMessage());
         }
         for (String key : p.stringPropertyNames()) {
-            if (!known.contains(key)) {
+            boolean passed = passThrough != null && key.startsWith(passThrough) && key.length() > passThrough.length();
+            if (!known.contains(key) && !passed) {
                 throw CliException.usage(file + ": unknown key '" + key + "' (known: "
-                        + String.join(", ", new TreeSet<>(known)) + ")");
+                        + String.join(", ", new TreeSet<>(known))
+                        + (passThrough == null ? "" : ", and " + passThrough + "*") + ")");
             }
             s.values.put(key, p.getProperty(key).trim());
             s.sources.put(key, file + ": " + key);
         }
         return s;
+    }
+
+    /** The settings whose keys start with {@code prefix}, without it. */
+    Map<String, String> prefixed(String prefix) {
+        Map<String, String> m = new HashMap<>();
+        values.forEach((k, v) -> {
+            if (k.startsWith(prefix)) {
+                m.put(k.substring(prefix.length()), v);
+            }
+        });
+        return m;
     }
 
     /** Sets {@code key} from its flag when the flag was given. */
@@ -121,6 +143,19 @@ final class RoleSettings {
             throw bad(key, "'" + value + "' is not host:port");
         }
         return value;
+    }
+
+    /**
+     * The S3 credentials: the access-key and secret-key settings (both or neither), else
+     * {@code HAYLOFT_ACCESS_KEY} and {@code HAYLOFT_SECRET_KEY}, else the development defaults.
+     */
+    Credentials credentials() {
+        String accessKey = get("access-key", null);
+        String secretKey = get("secret-key", null);
+        if ((accessKey == null) != (secretKey == null)) {
+            throw bad(accessKey == null ? "secret-key" : "access-key", "give access-key and secret-key together");
+        }
+        return accessKey != null ? new Credentials(accessKey, secretKey, false) : Credentials.fromEnvironment();
     }
 
     /** A bad value of {@code key}, named as the person gave it (file and key, or flag). */

@@ -8,6 +8,11 @@ import io.hayloft.meta.server.MetaConfig;
 import io.hayloft.store.StoreNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -78,6 +83,73 @@ class CliRoleConfigTest {
         assertThat(s.gateway().credentials()).containsEntry("ak", "sk");
         assertThat(s.developmentCredentials()).isFalse();
         assertThat(s.gateway().domains()).containsExactly("s3.example.com", "localhost");
+    }
+
+    @Test
+    void kafkaBridgeSettingsComeFromTheFile() throws Exception {
+        Path conf = file("bridge.properties", """
+                bootstrap-servers=k1:9092, k2:9092
+                endpoint=http://gw.example:9000
+                access-key=ak
+                secret-key=sk
+                bucket=photos
+                initial-topic=in
+                max-in-flight=64
+                max-in-flight-mib=32
+                kafka.security.protocol=SASL_SSL
+                kafka.consumer.session.timeout.ms=10000
+                """);
+        KafkaBridgeRoleCommand.Settings s = parsed(new KafkaBridgeRoleCommand(), "--config", conf.toString(),
+                "--group", "g7", "--metrics-port", "0").settings();
+        assertThat(s.bridge().bootstrapServers()).isEqualTo("k1:9092,k2:9092");
+        assertThat(s.bridge().endpoint()).hasToString("http://gw.example:9000");
+        assertThat(s.bridge().groupId()).isEqualTo("g7");
+        assertThat(s.bridge().bucket()).isEqualTo("photos");
+        assertThat(s.bridge().initialTopic()).isEqualTo("in");
+        assertThat(s.bridge().requestTopic()).isEqualTo("request-topic");
+        assertThat(s.bridge().imageTopic()).isEqualTo("image-topic");
+        assertThat(s.bridge().maxInFlightRecords()).isEqualTo(64);
+        assertThat(s.bridge().maxInFlightBytes()).isEqualTo(32L << 20);
+        assertThat(s.bridge().kafkaProperties()).containsOnly(Map.entry("security.protocol", "SASL_SSL"),
+                Map.entry("consumer.session.timeout.ms", "10000"));
+        assertThat(s.metricsPort()).isZero();
+        assertThat(s.developmentCredentials()).isFalse();
+    }
+
+    @Test
+    void badKafkaBridgeConfigurationIsRefused() throws Exception {
+        assertRefused("missing setting 'bootstrap-servers'", "kafka-bridge");
+        Path unknown = file("k1.properties", "bootstrap-servers=k:9092\ntopic=x\n");
+        assertRefused("unknown key 'topic'", "kafka-bridge", "--config", unknown.toString());
+        assertRefused("--bootstrap-servers: 'kafka' is not host:port", "kafka-bridge", "--bootstrap-servers", "kafka");
+        assertRefused("three different topics", "kafka-bridge", "--bootstrap-servers", "k:9092",
+                "--request-topic", "initial");
+        Path fixed = file("k2.properties", "bootstrap-servers=k:9092\nkafka.enable.auto.commit=true\n");
+        assertRefused("enable.auto.commit is the bridge's own", "kafka-bridge", "--config", fixed.toString());
+        assertRefused("endpoint must be an http:// or https:// URL", "kafka-bridge", "--bootstrap-servers",
+                "k:9092", "--endpoint", "ftp://gw:21");
+        assertRefused("max-in-flight: must be 1 to 100000", "kafka-bridge", "--bootstrap-servers", "k:9092",
+                "--max-in-flight", "0");
+    }
+
+    @Test
+    void kafkaBridgeRunsServesHealthAndStopsOnInterrupt() throws Exception {
+        // Nothing listens on the Kafka and S3 ports: the bridge runs, keeps trying, and says so.
+        int metricsPort = Cli.freePort();
+        try (Cli.Server bridge = Cli.Server.command("metrics at", "kafka-bridge",
+                "--bootstrap-servers", "127.0.0.1:" + Cli.freePort(), "--endpoint", "http://127.0.0.1:" + Cli.freePort(),
+                "--metrics-port", String.valueOf(metricsPort))) {
+            assertThat(bridge.out()).contains("initial -> s3://images", "request-topic -> image-topic");
+            assertThat(bridge.err()).contains("images are kept in Kafka and stored once it answers");
+            HttpClient http = HttpClient.newHttpClient();
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + metricsPort + "/health")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isEqualTo(200);
+            HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(metrics.body()).contains("hayloft_bridge_in_flight_records");
+            assertThat(bridge.stop()).isEqualTo(Exit.OK);
+        }
     }
 
     private void assertRefused(String expected, String... args) {
