@@ -4,6 +4,7 @@ import io.hayloft.client.HayloftClient;
 import io.hayloft.client.HayloftException;
 import io.helidon.common.buffers.DataReader;
 import io.helidon.http.Header;
+import io.helidon.webserver.ServerConnectionException;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -78,6 +79,9 @@ final class S3Handler implements Handler {
             // mid-entity with its own unchecked exception); if it still listens, it learns so.
             error(res, s3, new S3Exception(S3Error.INCOMPLETE_BODY, String.valueOf(e.getMessage()), e), requestId,
                     method);
+        } catch (ServerConnectionException e) {
+            // The client went away while the response was being written: nothing more can be sent.
+            log.debug("request {} {}: the connection ended: {}", method, rawPath, e.getMessage());
         } catch (RuntimeException e) {
             log.error("request {} {} failed", method, rawPath, e);
             error(res, s3, new S3Exception(S3Error.INTERNAL_ERROR, S3Error.INTERNAL_ERROR.defaultMessage(), e),

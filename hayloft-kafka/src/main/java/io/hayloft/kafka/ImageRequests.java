@@ -17,6 +17,10 @@ import org.apache.kafka.common.errors.RecordTooLargeException;
  * refusals (a name too long, an image too large for Kafka) get their own code the same way. The
  * record is finished only when Kafka acknowledged the reply (acks=all), so a crash before that
  * answers the request again: a consumer of the image topic may see a reply twice.
+ *
+ * <p>Fetched images are held in memory until Kafka has them: their bytes come out of a shared
+ * {@link ByteBudget}, taken before the body is read, so many requests for large images wait for
+ * room instead of exhausting the heap.
  */
 final class ImageRequests implements RecordWork {
     /** The header that marks a reply without an image, with the error's code as its value. */
@@ -29,14 +33,22 @@ final class ImageRequests implements RecordWork {
     private final Producer<byte[], byte[]> producer;
     private final String imageTopic;
     private final long sendTimeoutMs;
+    private final long maxImageBytes;
+    private final ByteBudget budget;
     private final BridgeMetrics metrics;
 
+    /**
+     * @param maxImageBytes larger images are answered with {@code EntityTooLarge} without being read
+     * @param budget bytes of fetched images held at once, across all requests
+     */
     ImageRequests(ImageStore store, Producer<byte[], byte[]> producer, String imageTopic, long sendTimeoutMs,
-            BridgeMetrics metrics) {
+            long maxImageBytes, ByteBudget budget, BridgeMetrics metrics) {
         this.store = store;
         this.producer = producer;
         this.imageTopic = imageTopic;
         this.sendTimeoutMs = sendTimeoutMs;
+        this.maxImageBytes = maxImageBytes;
+        this.budget = budget;
         this.metrics = metrics;
     }
 
@@ -44,8 +56,20 @@ final class ImageRequests implements RecordWork {
     public void process(ConsumerRecord<byte[], byte[]> record) throws BridgeException, InterruptedException {
         String name = Names.decode(record.value(), "value");
         byte[] image;
-        try {
-            image = store.get(name);
+        try (ImageStore.Fetch fetch = store.fetch(name)) {
+            if (fetch.size() > maxImageBytes) {
+                throw BridgeException.permanent(TOO_LARGE, "the image " + Names.shown(name) + " has " + fetch.size()
+                        + " bytes, more than a reply may carry (" + maxImageBytes + ")");
+            }
+            int permits = budget.permits(fetch.size());
+            budget.acquire(permits);
+            try {
+                image = fetch.readAll();
+                reply(name, image, null);
+            } finally {
+                budget.release(permits);
+            }
+            metrics.served(true);
         } catch (BridgeException e) {
             if (e.isTransient()) {
                 throw e;
@@ -57,20 +81,7 @@ final class ImageRequests implements RecordWork {
                 metrics.error(BridgeMetrics.ErrorKind.REFUSED);
                 metrics.refusedRequest();
             }
-            return;
         }
-        try {
-            reply(name, image, null);
-        } catch (BridgeException e) {
-            if (!TOO_LARGE.equals(e.code())) {
-                throw e;
-            }
-            reply(name, EMPTY, TOO_LARGE);
-            metrics.error(BridgeMetrics.ErrorKind.REFUSED);
-            metrics.refusedRequest();
-            return;
-        }
-        metrics.served(true);
     }
 
     /** Produces the reply and waits for Kafka to acknowledge it. */

@@ -93,7 +93,8 @@ public final class KafkaBridge implements AutoCloseable {
         }
         work.put(config.initialTopic(), new ImageIntake(store, metrics));
         work.put(config.requestTopic(), new ImageRequests(store, producer, config.imageTopic(),
-                config.requestTimeout().toMillis(), metrics));
+                config.requestTimeout().toMillis(), KafkaClients.maxRequestBytes(config),
+                new ByteBudget(config.maxInFlightBytes()), metrics));
         this.pollThread = Thread.ofPlatform().name("kafka-bridge-poll").unstarted(this::pollLoop);
     }
 

@@ -22,6 +22,8 @@ final class KafkaClients {
             ProducerConfig.ACKS_CONFIG, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
             ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG);
 
+    private static final int DEFAULT_MAX_REQUEST_BYTES = 64 << 20;
+
     private KafkaClients() {}
 
     /** At most this many records per poll: a quarter of the in-flight bound, so polls stay small. */
@@ -43,10 +45,25 @@ final class KafkaClients {
         return p;
     }
 
+    /**
+     * The largest record the producer sends ({@code max.request.size}): 64 MiB unless set, so that
+     * the broker's own limit decides (a refusal is answered as EntityTooLarge).
+     */
+    static long maxRequestBytes(BridgeConfig config) {
+        Object v = overrides(config, "producer.").get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        if (v == null) {
+            return DEFAULT_MAX_REQUEST_BYTES;
+        }
+        try {
+            return Long.parseLong(v.toString().trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("max.request.size is not a number: " + v);
+        }
+    }
+
     static Map<String, Object> producer(BridgeConfig config, String clientId) {
         Map<String, Object> p = new HashMap<>();
-        // Images can be large: let the broker's own limit decide (a refusal is answered as EntityTooLarge).
-        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 64 << 20);
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, DEFAULT_MAX_REQUEST_BYTES);
         p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-producer");
         p.putAll(overrides(config, "producer."));

@@ -1,11 +1,13 @@
 package io.hayloft.kafka;
 
+import java.io.IOException;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
@@ -13,6 +15,7 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
@@ -103,14 +106,56 @@ public final class S3ImageStore implements ImageStore {
     }
 
     @Override
-    public byte[] get(String name) throws BridgeException {
+    public Fetch fetch(String name) throws BridgeException {
+        String what = "fetch " + Names.shown(name);
+        ResponseInputStream<GetObjectResponse> in;
         try {
-            return s3.getObjectAsBytes(b -> b.bucket(bucket).key(name)).asByteArrayUnsafe();
+            in = s3.getObject(b -> b.bucket(bucket).key(name));
         } catch (SdkException e) {
-            throw classify("fetch " + Names.shown(name), e);
+            throw classify(what, e);
         } catch (IllegalArgumentException e) {
-            throw BridgeException.permanent("InvalidArgument", "fetch " + Names.shown(name) + ": " + e.getMessage());
+            throw BridgeException.permanent("InvalidArgument", what + ": " + e.getMessage());
         }
+        long size = in.response().contentLength();
+        return new Fetch() {
+            private boolean read;
+
+            @Override
+            public long size() {
+                return size;
+            }
+
+            @Override
+            public byte[] readAll() throws BridgeException {
+                if (size > Integer.MAX_VALUE - 16) {
+                    throw BridgeException.permanent(ImageRequests.TOO_LARGE, what + ": " + size + " bytes");
+                }
+                try {
+                    byte[] data = in.readNBytes((int) size);
+                    if (data.length != size) {
+                        throw BridgeException.transientFailure("IncompleteBody", what + ": the body ended after "
+                                + data.length + " of " + size + " bytes", null);
+                    }
+                    read = true;
+                    return data;
+                } catch (IOException | SdkException e) {
+                    throw BridgeException.transientFailure("Unavailable", what + ": " + e.getMessage(), e);
+                }
+            }
+
+            @Override
+            public void close() {
+                if (!read) {
+                    // Drops the connection rather than reading a body nobody wants to its end.
+                    in.abort();
+                }
+                try {
+                    in.close();
+                } catch (IOException e) {
+                    // The connection is dropped either way.
+                }
+            }
+        };
     }
 
     /** Sorts a failure into the record's fault (permanent) or the moment's (transient). */

@@ -171,7 +171,8 @@ class KafkaBridgeTest {
         kafka.createTopic("err-request", 1);
         kafka.createTopic("err-image", 1);
         BridgeConfig config = hayloft.bridgeConfig(kafka.bootstrapServers()).withGroupId("err")
-                .withTopics("err-initial", "err-request", "err-image").withBucket("err-images");
+                .withTopics("err-initial", "err-request", "err-image").withBucket("err-images")
+                .withKafkaProperties(Map.of("producer.max.request.size", String.valueOf(4 << 20)));
         String tooLong = "x".repeat(1025);
         try (S3ImageStore store = S3ImageStore.connect(config);
                 KafkaBridge bridge = KafkaBridge.start(config, store, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
@@ -184,21 +185,27 @@ class KafkaBridgeTest {
             assertThat(bridge.metrics().errorCount(BridgeMetrics.ErrorKind.REFUSED)).isEqualTo(1);
             assertThat(s3.getObjectAsBytes(b -> b.bucket("err-images").key("after")).asUtf8String()).isEqualTo("stored");
 
-            // An image larger than the broker takes (1 MiB by default) is answered without it.
-            byte[] huge = new byte[3 << 20];
+            // Images larger than the broker takes (1 MiB by default), or than the producer sends
+            // (4 MiB here: refused before the bridge reads it), are answered without them.
+            byte[] huge = new byte[5 << 20];
             new Random(SEED).nextBytes(huge);
-            s3.putObject(b -> b.bucket("err-images").key("huge"), software.amazon.awssdk.core.sync.RequestBody.fromBytes(huge));
-            for (String name : List.of(tooLong, "huge", "after")) {
+            s3.putObject(b -> b.bucket("err-images").key("huge"),
+                    software.amazon.awssdk.core.sync.RequestBody.fromBytes(java.util.Arrays.copyOf(huge, 3 << 20)));
+            s3.putObject(b -> b.bucket("err-images").key("huger"),
+                    software.amazon.awssdk.core.sync.RequestBody.fromBytes(huge));
+            for (String name : List.of(tooLong, "huge", "huger", "after")) {
                 producer.send(new ProducerRecord<>("err-request", null, Names.encode(name)));
             }
             producer.flush();
             Map<String, ConsumerRecord<byte[], byte[]>> replies = new ConcurrentHashMap<>();
             assertThat(kafka.readAll("err-image", r -> replies.put(new String(r.key(), StandardCharsets.UTF_8), r),
-                    () -> replies.size() == 3, Duration.ofSeconds(60))).isTrue();
+                    () -> replies.size() == 4, Duration.ofSeconds(60))).isTrue();
             assertThat(error(replies.get(tooLong))).isEqualTo("KeyTooLongError");
             assertThat(replies.get(tooLong).value()).isEmpty();
             assertThat(error(replies.get("huge"))).isEqualTo("EntityTooLarge");
             assertThat(replies.get("huge").value()).isEmpty();
+            assertThat(error(replies.get("huger"))).isEqualTo("EntityTooLarge");
+            assertThat(replies.get("huger").value()).isEmpty();
             assertThat(error(replies.get("after"))).isNull();
             assertThat(new String(replies.get("after").value(), StandardCharsets.UTF_8)).isEqualTo("stored");
         }
@@ -234,8 +241,8 @@ class KafkaBridgeTest {
         }
 
         @Override
-        public byte[] get(String name) throws BridgeException {
-            return inner.get(name);
+        public Fetch fetch(String name) throws BridgeException {
+            return inner.fetch(name);
         }
 
         int waiting() {
