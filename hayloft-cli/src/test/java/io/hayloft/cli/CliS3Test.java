@@ -108,8 +108,17 @@ class CliS3Test {
 
     @Test
     void benchWritesThenReadsAndReportsBothPhases() {
-        Cli.Run bench = ok("bench", "-n", "40", "-s", "1KiB", "-c", "4", "--bucket", "bench-test");
-        assertThat(bench.out()).containsPattern("write +40 ops in .* ops/s, .* MB/s; latency p50 .* p99\\.9 ")
-                .containsPattern("read +40 ops in ").doesNotContain("failed");
+        for (String client : new String[] {"plain", "sdk"}) {
+            Cli.Run bench = ok("bench", "-n", "40", "-s", "1KiB", "-c", "4", "--bucket", "bench-" + client,
+                    "--client", client);
+            assertThat(bench.out()).contains(client + " client")
+                    .containsPattern("write +40 ops in .* ops/s, .* MB/s; latency p50 .* p99\\.9 ")
+                    .containsPattern("read +40 ops in ").doesNotContain("failed");
+        }
+        // Objects of several chunks, and empty ones, through the plain client.
+        assertThat(ok("bench", "-n", "3", "-s", "9MiB", "-c", "2", "--bucket", "bench-large").out())
+                .doesNotContain("failed");
+        assertThat(ok("bench", "-n", "3", "-s", "0", "-c", "2", "--bucket", "bench-empty").out())
+                .doesNotContain("failed");
     }
 }

@@ -2,6 +2,7 @@ package io.hayloft.cli.bench;
 
 import io.hayloft.cli.Bytes;
 import io.hayloft.cli.CliException;
+import io.hayloft.cli.Credentials;
 import io.hayloft.cli.Exit;
 import io.hayloft.cli.s3.S3Failures;
 import io.hayloft.cli.s3.S3Options;
@@ -23,7 +24,8 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 /**
  * {@code hayloft bench}: writes N objects of one size at a given concurrency through the S3 API,
  * then reads N of them chosen at random, and prints operations per second, throughput and
- * latency percentiles for each phase. One S3 client serves every thread.
+ * latency percentiles for each phase. The timed requests go through {@link PlainS3} (or, with
+ * {@code --client sdk}, one AWS SDK client serving every thread); the bucket is made with the SDK.
  */
 @Command(name = "bench", description = {"Benchmark the S3 API: writes, then random reads, timed.",
     "Writes N objects of size S at concurrency C, then reads N of them at random; prints ops/s, MB/s",
@@ -46,6 +48,14 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Bucket to write to, made when missing (default: ${DEFAULT-VALUE}).")
     String bucket;
 
+    /** Which S3 client sends the timed requests. */
+    enum Client { plain, sdk }
+
+    @Option(names = "--client", paramLabel = "CLIENT", defaultValue = "plain",
+            description = {"Client of the timed requests: plain (a minimal SigV4 HTTP/1.1 client, so that the",
+                "figures measure the server) or sdk (the AWS SDK for Java) (default: ${DEFAULT-VALUE})."})
+    Client client;
+
     @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1", description = "Seed of the random reads (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -61,20 +71,29 @@ public final class BenchCommand implements Callable<Integer> {
         // keeps every request on a warm connection.
         System.setProperty("http.maxConnections", Integer.toString(Math.max(concurrency, 5)));
         PrintWriter out = spec.commandLine().getOut();
-        try (S3Client s3 = s3Options.client(UrlConnectionHttpClient.builder())) {
+        if (client == Client.plain && !"http".equals(s3Options.endpoint().getScheme())) {
+            throw CliException.usage("--client plain speaks http:// only; use --client sdk for " + s3Options.endpoint());
+        }
+        Credentials credentials = Credentials.fromEnvironment();
+        try (S3Client s3 = s3Options.client(UrlConnectionHttpClient.builder());
+                PlainS3 plain = new PlainS3(s3Options.endpoint(), credentials.accessKey(), credentials.secretKey(),
+                        "us-east-1")) {
             makeBucket(s3);
             byte[] payload = new byte[(int) size];
             new Random(seed).nextBytes(payload);
-            out.printf("bench: %d objects of %s, concurrency %d, %s/%s%n", objects, Bytes.human(size), concurrency,
-                    s3Options.endpoint(), bucket);
+            out.printf("bench: %d objects of %s, concurrency %d, %s/%s, %s client%n", objects, Bytes.human(size),
+                    concurrency, s3Options.endpoint(), bucket, client);
             out.flush();
-            Phase.Result write = Phase.run("write", objects, concurrency, size,
-                    i -> s3.putObject(p -> p.bucket(bucket).key(key(i)), RequestBody.fromBytes(payload)));
+            Phase.Operation put = client == Client.plain ? i -> plain.put(bucket, key(i), payload)
+                    : i -> s3.putObject(p -> p.bucket(bucket).key(key(i)), RequestBody.fromBytes(payload));
+            Phase.Result write = Phase.run("write", objects, concurrency, size, put);
             report(write, out);
             SplittableRandom random = new SplittableRandom(seed);
             int[] order = random.ints(objects, 0, objects).toArray();
-            Phase.Result read = Phase.run("read", objects, concurrency, size,
-                    i -> s3.getObjectAsBytes(g -> g.bucket(bucket).key(key(order[i]))));
+            Phase.Operation get = client == Client.plain ? i -> checkLength(plain.get(bucket, key(order[i])))
+                    : i -> checkLength(s3.getObjectAsBytes(g -> g.bucket(bucket).key(key(order[i])))
+                            .asByteArrayUnsafe().length);
+            Phase.Result read = Phase.run("read", objects, concurrency, size, get);
             report(read, out);
             return write.failures() + read.failures() == 0 ? Exit.OK : Exit.FAILURE;
         } catch (SdkException e) {
@@ -90,6 +109,12 @@ public final class BenchCommand implements Callable<Integer> {
                 throw e;
             }
             s3.createBucket(c -> c.bucket(bucket));
+        }
+    }
+
+    private void checkLength(long read) throws java.io.IOException {
+        if (read != size) {
+            throw new java.io.IOException("read " + read + " bytes of a " + size + "-byte object");
         }
     }
 
