@@ -45,6 +45,11 @@ class CliUsageTest {
         Cli.Run badSize = Cli.run("bench", "-s", "4 parsecs");
         assertThat(badSize.exit()).isEqualTo(Exit.USAGE);
         assertThat(badSize.err()).contains("not a size");
+        Cli.Run plainOverTls = Cli.run("bench", "--endpoint", "https://127.0.0.1:1");
+        assertThat(plainOverTls.exit()).isEqualTo(Exit.USAGE);
+        assertThat(plainOverTls.err()).contains("--client plain speaks http:// only; use --client sdk");
+        Cli.Run badClient = Cli.run("bench", "--client", "curl");
+        assertThat(badClient.exit()).isEqualTo(Exit.USAGE);
     }
 
     @Test

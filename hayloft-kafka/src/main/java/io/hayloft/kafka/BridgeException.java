@@ -30,10 +30,6 @@ public final class BridgeException extends Exception {
         return new BridgeException(Kind.TRANSIENT, code, message, cause);
     }
 
-    public Kind kind() {
-        return kind;
-    }
-
     public boolean isTransient() {
         return kind == Kind.TRANSIENT;
     }

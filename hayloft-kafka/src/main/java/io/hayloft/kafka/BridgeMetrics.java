@@ -100,10 +100,6 @@ final class BridgeMetrics {
         return (long) stored.count();
     }
 
-    long servedCount() {
-        return (long) (found.count() + missing.count() + refusedRequests.count());
-    }
-
     long errorCount(ErrorKind kind) {
         return (long) errors.get(kind).count();
     }

@@ -18,9 +18,10 @@ import org.apache.kafka.common.errors.RecordTooLargeException;
  * record is finished only when Kafka acknowledged the reply (acks=all), so a crash before that
  * answers the request again: a consumer of the image topic may see a reply twice.
  *
- * <p>Fetched images are held in memory until Kafka has them: their bytes come out of a shared
- * {@link ByteBudget}, taken before the body is read, so many requests for large images wait for
- * room instead of exhausting the heap.
+ * <p>Fetched images are held in memory until Kafka has them: their bytes come out of a
+ * {@link ByteBudget} shared by all requests (the size of the in-flight byte bound, apart from it),
+ * taken before the body is read, so many requests for large images wait for room instead of
+ * exhausting the heap.
  */
 final class ImageRequests implements RecordWork {
     /** The header that marks a reply without an image, with the error's code as its value. */

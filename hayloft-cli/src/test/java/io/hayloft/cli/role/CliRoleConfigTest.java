@@ -128,6 +128,9 @@ class CliRoleConfigTest {
         assertRefused("enable.auto.commit is the bridge's own", "kafka-bridge", "--config", fixed.toString());
         assertRefused("endpoint must be an http:// or https:// URL", "kafka-bridge", "--bootstrap-servers",
                 "k:9092", "--endpoint", "ftp://gw:21");
+        // The bucket is made (or found) at start: a name no S3 store takes stops the bridge there.
+        assertRefused("kafka-bridge: bucket ab: Bucket name should be between 3 and 63", "kafka-bridge",
+                "--bootstrap-servers", "k:9092", "--endpoint", "http://127.0.0.1:" + Cli.freePort(), "--bucket", "ab");
         assertRefused("max-in-flight: must be 1 to 100000", "kafka-bridge", "--bootstrap-servers", "k:9092",
                 "--max-in-flight", "0");
     }
