@@ -305,16 +305,25 @@ public final class HayloftClient implements AutoCloseable {
         return v;
     }
 
-    /** Live replicas first, starting at a place that depends on the needle, so reads spread. */
+    /**
+     * Live replicas first, starting at a place that depends on the needle, so reads spread; then
+     * suspect ones, then dead ones (they may be back before meta knows).
+     */
     private static List<StoreInfo> readOrder(VolumeInfo v, Fid fid) {
         List<StoreInfo> live = new ArrayList<>();
+        List<StoreInfo> suspect = new ArrayList<>();
         List<StoreInfo> dead = new ArrayList<>();
         for (StoreInfo r : v.getReplicasList()) {
-            (r.getState() == StoreState.STORE_DEAD ? dead : live).add(r);
+            switch (r.getState()) {
+                case STORE_DEAD -> dead.add(r);
+                case STORE_SUSPECT -> suspect.add(r);
+                default -> live.add(r);
+            }
         }
         if (!live.isEmpty()) {
             Collections.rotate(live, (int) Long.remainderUnsigned(fid.getNeedleId(), live.size()));
         }
+        live.addAll(suspect);
         live.addAll(dead);
         return live;
     }

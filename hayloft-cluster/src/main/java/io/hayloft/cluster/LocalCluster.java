@@ -9,8 +9,12 @@ import io.hayloft.proto.v1.ClusterStatusResponse;
 import io.hayloft.proto.v1.MetaPeer;
 import io.hayloft.proto.v1.StoreInfo;
 import io.hayloft.proto.v1.StoreState;
+import io.hayloft.proto.v1.VolumeInfo;
+import io.hayloft.proto.v1.VolumeState;
 import io.hayloft.store.StoreConfig;
 import io.hayloft.store.StoreNode;
+import io.hayloft.volume.ReplicatedNeedle;
+import io.hayloft.volume.Volume;
 import io.hayloft.volume.VolumeConfig;
 import io.hayloft.volume.VolumeException;
 import java.io.IOException;
@@ -20,6 +24,10 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
 import java.util.List;
 import java.util.Objects;
 
@@ -299,6 +307,104 @@ public final class LocalCluster implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /**
+     * Waits until the cluster has healed: every volume has its replication factor of replicas, all
+     * on running stores that meta counts live, each holding the same records in the same order; no
+     * volume is degraded or read-only unless full; and no running store holds a replica outside its
+     * volume's set. Throws, naming what was still wrong, when that takes longer than {@code timeout}.
+     */
+    public void awaitHealed(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String problem;
+        try (MetaClient client = MetaClient.connect(metaAddresses())) {
+            while (true) {
+                try {
+                    problem = healProblem(client.clusterStatus());
+                } catch (HayloftException | VolumeException e) {
+                    problem = e.getMessage();
+                }
+                if (problem == null) {
+                    return;
+                }
+                if (System.nanoTime() - deadline > 0) {
+                    throw new IllegalStateException("not healed within " + timeout + ": " + problem);
+                }
+                Thread.sleep(100);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** What keeps the cluster from being healed, or null. */
+    private String healProblem(ClusterStatusResponse status) throws VolumeException {
+        Map<String, Integer> running = new HashMap<>();
+        for (int i = 0; i < stores.length; i++) {
+            if (stores[i] != null) {
+                running.put(identities[i].storeId(), i);
+            }
+        }
+        Map<String, StoreState> states = new HashMap<>();
+        for (StoreInfo s : status.getStoresList()) {
+            states.put(s.getStoreId(), s.getState());
+        }
+        Map<String, Set<Integer>> expected = new HashMap<>();
+        for (VolumeInfo v : status.getVolumesList()) {
+            int id = v.getVolumeId();
+            if (v.getReplicasCount() != v.getReplicationFactor()) {
+                return "volume " + id + " has " + v.getReplicasCount() + " replicas";
+            }
+            List<String> first = null;
+            boolean full = false;
+            for (StoreInfo r : v.getReplicasList()) {
+                Integer i = running.get(r.getStoreId());
+                if (i == null || states.get(r.getStoreId()) != StoreState.STORE_LIVE) {
+                    return "volume " + id + " has a replica on " + r.getStoreId() + ", which is not running and live";
+                }
+                expected.computeIfAbsent(r.getStoreId(), k -> new HashSet<>()).add(id);
+                Volume replica = stores[i].server().volumes().get(id);
+                full |= replica.stats().sizeBytes() + replica.config().needleSizeBytesMax() + 64
+                        > replica.config().volumeSizeBytesMax();
+                List<String> records = records(replica);
+                if (first == null) {
+                    first = records;
+                } else if (!records.equals(first)) {
+                    return "volume " + id + " on " + r.getStoreId() + " holds other records than on "
+                            + v.getReplicas(0).getStoreId();
+                }
+            }
+            if (v.getState() == VolumeState.VOLUME_DEGRADED || v.getState() == VolumeState.VOLUME_READONLY && !full) {
+                return "volume " + id + " is " + v.getState();
+            }
+        }
+        for (Map.Entry<String, Integer> e : running.entrySet()) {
+            for (Volume v : stores[e.getValue()].server().volumes().volumes()) {
+                if (!expected.getOrDefault(e.getKey(), Set.of()).contains(v.id())) {
+                    return "store " + e.getKey() + " holds volume " + v.id() + " outside its replica set";
+                }
+            }
+        }
+        return null;
+    }
+
+    /** A volume's records, one line each (sequence, needle, cookie, tombstone, size), in order. */
+    public static List<String> records(Volume v) throws VolumeException {
+        List<String> out = new ArrayList<>();
+        long after = 0;
+        while (true) {
+            List<ReplicatedNeedle> batch = v.recordsAfter(after, 64 << 20);
+            if (batch.isEmpty()) {
+                return out;
+            }
+            for (ReplicatedNeedle r : batch) {
+                out.add(r.sequence() + ":" + r.needleId() + ":" + r.cookie() + ":" + r.tombstone() + ":"
+                        + r.data().remaining());
+                after = r.sequence();
+            }
+        }
     }
 
     /** The state meta holds for store {@code i}, as any peer sees it. */

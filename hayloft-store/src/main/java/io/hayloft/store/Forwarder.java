@@ -44,11 +44,14 @@ final class Forwarder {
     /** Longest wait for a secondary's connection when its stream is opened (at most the forward deadline). */
     private static final long CONNECT_WAIT_MS = 2_000;
 
+    private final String storeId;
     private final PeerChannels peers;
     private final long timeoutMs;
     private final ConcurrentHashMap<String, ReplicaStream> streams = new ConcurrentHashMap<>();
 
-    Forwarder(PeerChannels peers, long timeoutMs) {
+    /** Forwards records as the primary {@code storeId}, which every record names. */
+    Forwarder(String storeId, PeerChannels peers, long timeoutMs) {
+        this.storeId = storeId;
         this.peers = peers;
         this.timeoutMs = timeoutMs;
     }
@@ -57,17 +60,19 @@ final class Forwarder {
      * Forwards a needle that has its sequence in {@code header}; returns one line per secondary
      * that failed, empty when every one answered with that sequence.
      */
-    List<String> write(List<StoreInfo> secondaries, WriteHeader header, ByteString data) throws InterruptedException {
+    List<String> write(List<StoreInfo> secondaries, WriteHeader sequenced, ByteString data)
+            throws InterruptedException {
+        WriteHeader header = sequenced.toBuilder().setPrimaryStoreId(storeId).build();
         ReplicateRequest.Builder record = data.size() > StoreService.PIECE_BYTES ? null
                 : ReplicateRequest.newBuilder().setFid(header.getFid()).setSequence(header.getSequence())
-                        .setData(data).setCrc32C(header.getCrc32C());
+                        .setData(data).setCrc32C(header.getCrc32C()).setPrimaryStoreId(storeId);
         return forward(secondaries, header.getSequence(), record, peer -> writeNeedle(peer, header, data));
     }
 
     /** Forwards a delete that has its sequence; returns the failures, as {@link #write} does. */
     List<String> delete(List<StoreInfo> secondaries, Fid fid, long sequence) throws InterruptedException {
         ReplicateRequest.Builder record = ReplicateRequest.newBuilder().setFid(fid).setSequence(sequence)
-                .setTombstone(true).setCrc32C((int) new CRC32C().getValue());
+                .setTombstone(true).setCrc32C((int) new CRC32C().getValue()).setPrimaryStoreId(storeId);
         return forward(secondaries, sequence, record, peer -> deleteNeedle(peer, fid, sequence));
     }
 
@@ -143,7 +148,8 @@ final class Forwarder {
     private CompletableFuture<Long> deleteNeedle(StoreInfo peer, Fid fid, long sequence) {
         CompletableFuture<Long> done = new CompletableFuture<>();
         try {
-            stub(peer).deleteNeedle(DeleteNeedleRequest.newBuilder().setFid(fid).setSequence(sequence).build(),
+            stub(peer).deleteNeedle(DeleteNeedleRequest.newBuilder().setFid(fid).setSequence(sequence)
+                    .setPrimaryStoreId(storeId).build(),
                     answer(done, DeleteNeedleResponse::getSequence));
         } catch (RuntimeException e) {
             done.completeExceptionally(e);

@@ -76,7 +76,7 @@ final class NeedleWrites {
         }
         Fid fid = header.getFid();
         replication.applyFromPrimary(volume, new ReplicatedNeedle(fid.getNeedleId(), fid.getCookie(), false,
-                sequence, data.asReadOnlyByteBuffer()));
+                sequence, data.asReadOnlyByteBuffer()), header.getPrimaryStoreId());
         return sequence;
     }
 

@@ -41,7 +41,7 @@ import java.util.zip.CRC32C;
  */
 final class ReplicaStreamReceiver implements StreamObserver<ReplicateRequest> {
     private final VolumeSet volumes;
-    private final ReplicaOrder order;
+    private final Replication replication;
     private final BytesInFlight bytesInFlight;
     private final Executor executor;
     private final StreamObserver<ReplicateResponse> out;
@@ -54,10 +54,10 @@ final class ReplicaStreamReceiver implements StreamObserver<ReplicateRequest> {
     /** Under sendLock: nothing more is sent once the stream ended. */
     private boolean ended;
 
-    ReplicaStreamReceiver(VolumeSet volumes, ReplicaOrder order, BytesInFlight bytesInFlight, Executor executor,
+    ReplicaStreamReceiver(VolumeSet volumes, Replication replication, BytesInFlight bytesInFlight, Executor executor,
             StreamObserver<ReplicateResponse> out, Consumer<ReplicaStreamReceiver> onEnded) {
         this.volumes = volumes;
-        this.order = order;
+        this.replication = replication;
         this.bytesInFlight = bytesInFlight;
         this.executor = executor;
         this.out = out;
@@ -120,8 +120,9 @@ final class ReplicaStreamReceiver implements StreamObserver<ReplicateRequest> {
                         + " does not match its CRC32C");
             }
             Fid fid = record.getFid();
-            order.apply(volume, new ReplicatedNeedle(fid.getNeedleId(), fid.getCookie(), record.getTombstone(),
-                    record.getSequence(), data.asReadOnlyByteBuffer()));
+            replication.applyFromPrimary(volume, new ReplicatedNeedle(fid.getNeedleId(), fid.getCookie(),
+                    record.getTombstone(), record.getSequence(), data.asReadOnlyByteBuffer()),
+                    record.getPrimaryStoreId());
             answer = ReplicateResponse.newBuilder().setSequence(record.getSequence());
         } catch (VolumeException | InterruptedException | RuntimeException e) {
             answer = error(NeedleWrites.toStatus(e));

@@ -50,7 +50,7 @@ final class Replication {
         this.storeId = storeId;
         this.sets = sets;
         this.peers = peers;
-        this.forwarder = new Forwarder(peers, config.forwardTimeoutMs());
+        this.forwarder = new Forwarder(storeId, peers, config.forwardTimeoutMs());
         this.order = new ReplicaOrder(config.replicaOrderWaitMs());
         this.listener = listener;
     }
@@ -100,9 +100,33 @@ final class Replication {
         return sequence;
     }
 
-    /** A record forwarded by the primary (or sent by a catching-up replica), applied in sequence order. */
-    void applyFromPrimary(Volume volume, ReplicatedNeedle record) throws VolumeException, InterruptedException {
+    /**
+     * A record forwarded by the primary {@code primaryStoreId}, applied in sequence order. Refused
+     * with NOT_PRIMARY when this replica's set names another primary: a store replaced while it
+     * was away, and back with its old replica set, must not write to its old secondaries. An
+     * empty id (a primary that does not name itself) is taken.
+     */
+    void applyFromPrimary(Volume volume, ReplicatedNeedle record, String primaryStoreId)
+            throws VolumeException, InterruptedException {
+        checkSender(volume.id(), primaryStoreId);
         order.apply(volume, record);
+    }
+
+    /** Throws NOT_PRIMARY unless {@code primaryStoreId} is empty or the primary of the volume's replica set. */
+    void checkSender(int volumeId, String primaryStoreId) {
+        if (primaryStoreId.isEmpty()) {
+            return;
+        }
+        CreateVolumeRequest set = sets.get(volumeId).orElse(null);
+        if (set == null || set.getReplicasCount() == 0) {
+            throw WireErrors.toStatus(ErrorCode.NOT_PRIMARY, "volume " + volumeId + " has no replica set on store "
+                    + storeId + "; it takes no records from " + primaryStoreId);
+        }
+        String primary = set.getReplicas(0).getStoreId();
+        if (!primary.equals(primaryStoreId) || primary.equals(storeId)) {
+            throw WireErrors.toStatus(ErrorCode.NOT_PRIMARY, "store " + primaryStoreId + " is not the primary of volume "
+                    + volumeId + " on store " + storeId + "; " + primary + " is");
+        }
     }
 
     /**
@@ -133,7 +157,8 @@ final class Replication {
         return applied;
     }
 
-    private long catchUp(Volume volume, StoreInfo primary) throws VolumeException, InterruptedException {
+    /** Applies the records the primary has after this replica's last sequence; returns how many. */
+    long catchUp(Volume volume, StoreInfo primary) throws VolumeException, InterruptedException {
         long applied = 0;
         Iterator<CatchUpRecord> records = StoreGrpc.newBlockingStub(peers.get(primary.getAddress()))
                 .withDeadlineAfter(CATCH_UP_DEADLINE_MINUTES, TimeUnit.MINUTES)

@@ -95,7 +95,8 @@ final class StoreHeartbeats implements AutoCloseable {
             VolumeStats s = v.stats();
             hb.addVolumes(VolumeReport.newBuilder().setVolumeId(s.volumeId()).setSizeBytes(s.sizeBytes())
                     .setGarbageBytes(s.garbageBytes()).setLastSequence(s.lastSequence())
-                    .setReadOnly(s.sealed() || s.failed() || nearlyFull(v, s)));
+                    .setReadOnly(s.sealed() || s.failed() || nearlyFull(v, s)).setFull(nearlyFull(v, s))
+                    .setFailed(s.failed()));
         }
         return hb.build();
     }

@@ -6,7 +6,15 @@ import io.grpc.stub.StreamObserver;
 import io.hayloft.proto.WireErrors;
 import io.hayloft.proto.v1.CatchUpRecord;
 import io.hayloft.proto.v1.CatchUpRequest;
+import io.hayloft.proto.v1.CatchUpVolumeRequest;
+import io.hayloft.proto.v1.CatchUpVolumeResponse;
+import io.hayloft.proto.v1.CopyVolumeProgress;
+import io.hayloft.proto.v1.CopyVolumeRequest;
 import io.hayloft.proto.v1.CreateVolumeRequest;
+import io.hayloft.proto.v1.DropVolumeRequest;
+import io.hayloft.proto.v1.DropVolumeResponse;
+import io.hayloft.proto.v1.SetReplicasRequest;
+import io.hayloft.proto.v1.SetReplicasResponse;
 import io.hayloft.proto.v1.CreateVolumeResponse;
 import io.hayloft.proto.v1.DeleteNeedleRequest;
 import io.hayloft.proto.v1.DeleteNeedleResponse;
@@ -95,6 +103,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
     private final Executor executor;
     private final Set<ReplicaStreamReceiver> receivers = ConcurrentHashMap.newKeySet();
     private final Object creating = new Object();
+    private final VolumeRepairs repairs;
 
     /**
      * Serves {@code volumes} as the store {@code storeId}, loading the replica sets kept in their
@@ -119,6 +128,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
         this.bytesInFlight = new BytesInFlight(config.bytesInFlightMax());
         this.writes = new NeedleWrites(volumes, replication, bytesInFlight);
         this.executor = executor;
+        this.repairs = new VolumeRepairs(storeId, volumes, replicaSets, replication, peers, executor, creating);
     }
 
     public String storeId() {
@@ -176,7 +186,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
                     + PeerChannels.PEERS_MAX + " replication streams open already"));
             return new NoMoreRecords();
         }
-        ReplicaStreamReceiver receiver = new ReplicaStreamReceiver(volumes, replication.order(), bytesInFlight,
+        ReplicaStreamReceiver receiver = new ReplicaStreamReceiver(volumes, replication, bytesInFlight,
                 executor, out, receivers::remove);
         receivers.add(receiver);
         return receiver;
@@ -270,7 +280,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
                 sequence = replication.deleteAsPrimary(volume, fid);
             } else {
                 replication.applyFromPrimary(volume, new ReplicatedNeedle(fid.getNeedleId(), fid.getCookie(), true,
-                        sequence, ByteBuffer.allocate(0)));
+                        sequence, ByteBuffer.allocate(0)), request.getPrimaryStoreId());
             }
             out.onNext(DeleteNeedleResponse.newBuilder().setSequence(sequence).build());
             out.onCompleted();
@@ -399,14 +409,78 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
             } else {
                 volume.unseal();
             }
-            out.onNext(SetVolumeReadOnlyResponse.getDefaultInstance());
+            out.onNext(SetVolumeReadOnlyResponse.newBuilder().setLastSequence(volume.lastSequence()).build());
             out.onCompleted();
         } catch (VolumeException e) {
             out.onError(StoreErrors.toStatus(e));
         }
     }
 
-    /** Closes the channels to peer stores; the volumes belong to the caller. */
+    @Override
+    public void copyVolume(CopyVolumeRequest request, StreamObserver<CopyVolumeProgress> out) {
+        offload(out, () -> {
+            try {
+                repairs.copy(request, out::onNext);
+                out.onCompleted();
+            } catch (IOException | InterruptedException | RuntimeException e) {
+                out.onError(repairFailure(e, "copy volume " + request.getVolumeId()));
+            }
+        });
+    }
+
+    @Override
+    public void setReplicas(SetReplicasRequest request, StreamObserver<SetReplicasResponse> out) {
+        offload(out, () -> {
+            try {
+                repairs.setReplicas(CreateVolumeRequest.newBuilder().setVolumeId(request.getVolumeId())
+                        .addAllReplicas(request.getReplicasList()).build());
+                out.onNext(SetReplicasResponse.getDefaultInstance());
+                out.onCompleted();
+            } catch (IOException | RuntimeException e) {
+                out.onError(repairFailure(e, "set the replicas of volume " + request.getVolumeId()));
+            }
+        });
+    }
+
+    @Override
+    public void catchUpVolume(CatchUpVolumeRequest request, StreamObserver<CatchUpVolumeResponse> out) {
+        offload(out, () -> {
+            try {
+                long applied = repairs.catchUp(request.getVolumeId());
+                out.onNext(CatchUpVolumeResponse.newBuilder().setRecordsApplied(applied)
+                        .setLastSequence(volumes.get(request.getVolumeId()).lastSequence()).build());
+                out.onCompleted();
+            } catch (VolumeException | InterruptedException | RuntimeException e) {
+                out.onError(repairFailure(e, "catch up volume " + request.getVolumeId()));
+            }
+        });
+    }
+
+    @Override
+    public void dropVolume(DropVolumeRequest request, StreamObserver<DropVolumeResponse> out) {
+        offload(out, () -> {
+            try {
+                repairs.drop(request.getVolumeId());
+                out.onNext(DropVolumeResponse.getDefaultInstance());
+                out.onCompleted();
+            } catch (IOException | RuntimeException e) {
+                out.onError(repairFailure(e, "drop volume " + request.getVolumeId()));
+            }
+        });
+    }
+
+    private static StatusRuntimeException repairFailure(Exception e, String what) {
+        if (e instanceof IOException io && !(e instanceof VolumeException)) {
+            return StoreErrors.toStatus(VolumeException.fromIo(what, io));
+        }
+        if (e instanceof StatusRuntimeException s && s.getStatus().getCode() != io.grpc.Status.Code.UNKNOWN
+                && WireErrors.fromThrowable(s).isEmpty()) {
+            // A call to a peer failed without our trailer: the peer is down or did not answer.
+            return WireErrors.toStatus(ErrorCode.UNAVAILABLE, what + ": " + s.getMessage());
+        }
+        return NeedleWrites.toStatus(e);
+    }
+
     /** Brings this store's secondary replicas up to their primaries; returns the records applied. */
     public long catchUpWithPrimaries() {
         return replication.catchUpWithPrimaries(volumes);

@@ -1,5 +1,7 @@
 package io.hayloft.volume;
 
+import io.hayloft.volume.compaction.CompactionMarker;
+import io.hayloft.volume.io.Directories;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -121,6 +123,36 @@ public final class VolumeSet implements AutoCloseable {
             Volume v = Volume.create(dir, volumeId, salt, config);
             volumes.put(volumeId, v);
             return v;
+        }
+    }
+
+    /**
+     * Closes a volume and deletes its files: its {@code .dat} first, so that a crash part way
+     * leaves no volume behind (only files that the next creation of the id replaces). Also drops
+     * a volume that could not be opened. A volume that does not exist is no error.
+     */
+    public void drop(int volumeId) throws VolumeException {
+        synchronized (failures) {
+            Volume v = volumes.remove(volumeId);
+            failures.remove(volumeId);
+            if (v != null) {
+                try {
+                    v.close();
+                } catch (VolumeException e) {
+                    log.warn("volume {} failed to close before it is dropped: {}", volumeId, e.getMessage());
+                }
+            }
+            try {
+                Files.deleteIfExists(VolumeLoader.datPath(dir, volumeId));
+                Directories.fsync(dir);
+                Files.deleteIfExists(VolumeLoader.idxPath(dir, volumeId));
+                Files.deleteIfExists(CompactionMarker.markerPath(dir, volumeId));
+                Files.deleteIfExists(CompactionMarker.newDataPath(dir, volumeId));
+                Files.deleteIfExists(CompactionMarker.newIndexPath(dir, volumeId));
+                Directories.fsync(dir);
+            } catch (IOException e) {
+                throw VolumeException.fromIo("drop volume " + volumeId + " in " + dir, e);
+            }
         }
     }
 

@@ -82,6 +82,7 @@ public record ClusterReport(ClusterStatusResponse status) {
         return switch (s) {
             case STORE_LIVE -> "live";
             case STORE_DEAD -> "dead";
+            case STORE_SUSPECT -> "suspect";
             default -> "unknown";
         };
     }

@@ -2,6 +2,8 @@ package io.hayloft.cli.cluster;
 
 import io.hayloft.cli.Bytes;
 import io.hayloft.proto.v1.MetaPeer;
+import io.hayloft.proto.v1.RepairStatus;
+import io.hayloft.proto.v1.RepairTaskInfo;
 import io.hayloft.proto.v1.StoreInfo;
 import io.hayloft.proto.v1.VolumeInfo;
 import java.io.PrintWriter;
@@ -37,6 +39,34 @@ public final class StatusCommand extends ClusterCommand {
         for (ClusterReport.Degraded d : degraded) {
             out.printf("  %-6d %s%n", d.volume().getVolumeId(), d.reason());
         }
+        if (status.hasRepair()) {
+            printRepair(status.getRepair(), out);
+        }
         return 0;
+    }
+
+    private static void printRepair(RepairStatus r, PrintWriter out) {
+        out.printf("repair (%d queued, %d running, %d done, %d failed attempts; copied %s, %s left%s)%n",
+                r.getQueued(), r.getRunning(), r.getDone(), r.getFailed(), Bytes.human(r.getBytesCopied()),
+                Bytes.human(r.getBytesLeft()), timeLeft(r));
+        for (RepairTaskInfo t : r.getTasksList()) {
+            String where = t.getStoreId().isEmpty() ? ""
+                    : t.getSourceStoreId().isEmpty() ? " on " + t.getStoreId()
+                    : " " + t.getSourceStoreId() + " -> " + t.getStoreId();
+            String bytes = t.getBytesTotal() == 0 && t.getBytesCopied() == 0 ? ""
+                    : "  " + Bytes.human(t.getBytesCopied()) + " of " + Bytes.human(t.getBytesTotal());
+            out.printf("  %-6d %-8s %-8s %d live%s%s%n", t.getVolumeId(), t.getKind(), t.getState(),
+                    t.getLiveReplicas(), where, bytes);
+        }
+    }
+
+    /** The time the copies left take at the recent rate, when there is one. */
+    static String timeLeft(RepairStatus r) {
+        if (r.getBytesLeft() == 0 || r.getBytesPerSecond() == 0) {
+            return "";
+        }
+        long seconds = Math.max(1, r.getBytesLeft() / r.getBytesPerSecond());
+        return String.format(", about %s at %s/s", seconds < 120 ? seconds + " s" : (seconds / 60) + " min",
+                Bytes.human(r.getBytesPerSecond()));
     }
 }

@@ -17,14 +17,22 @@ import java.util.Objects;
  * @param deadTimeout a store silent for this long is dead
  * @param replicationFactor replicas of each new volume
  * @param assignLease how long an assigned block of needle ids may be used
+ * @param repairBytesPerSecond bandwidth of each volume copy the replication manager runs; 0 for
+ *     no limit
+ * @param repairsAtOnce how many repairs the replication manager runs at once
  */
 public record MetaConfig(String peerId, List<Peer> peers, Path dataDir, int snapshotEveryEntries,
-        Duration heartbeatInterval, Duration deadTimeout, int replicationFactor, Duration assignLease) {
+        Duration heartbeatInterval, Duration deadTimeout, int replicationFactor, Duration assignLease,
+        long repairBytesPerSecond, int repairsAtOnce) {
 
     public static final Duration HEARTBEAT_INTERVAL_DEFAULT = Duration.ofSeconds(1);
     public static final Duration DEAD_TIMEOUT_DEFAULT = Duration.ofSeconds(10);
     public static final Duration ASSIGN_LEASE_DEFAULT = Duration.ofMinutes(10);
     public static final int SNAPSHOT_EVERY_ENTRIES_DEFAULT = 100_000;
+    public static final long REPAIR_BYTES_PER_SECOND_DEFAULT = 64L << 20;
+    public static final int REPAIRS_AT_ONCE_DEFAULT = 2;
+    /** Missed heartbeats after which a store is suspect. */
+    public static final int SUSPECT_AFTER_MISSED_HEARTBEATS = 3;
 
     /**
      * A peer of the group.
@@ -66,6 +74,12 @@ public record MetaConfig(String peerId, List<Peer> peers, Path dataDir, int snap
         if (replicationFactor < 1 || replicationFactor > 5) {
             throw new IllegalArgumentException("replicationFactor must be 1 to 5");
         }
+        if (repairBytesPerSecond < 0) {
+            throw new IllegalArgumentException("repairBytesPerSecond must be 0 (no limit) or positive");
+        }
+        if (repairsAtOnce < 1 || repairsAtOnce > 64) {
+            throw new IllegalArgumentException("repairsAtOnce must be 1 to 64");
+        }
     }
 
     private static void positive(Duration d, String name) {
@@ -77,21 +91,33 @@ public record MetaConfig(String peerId, List<Peer> peers, Path dataDir, int snap
     /** The defaults for everything but who and where. */
     public static MetaConfig of(String peerId, List<Peer> peers, Path dataDir) {
         return new MetaConfig(peerId, peers, dataDir, SNAPSHOT_EVERY_ENTRIES_DEFAULT, HEARTBEAT_INTERVAL_DEFAULT,
-                DEAD_TIMEOUT_DEFAULT, 3, ASSIGN_LEASE_DEFAULT);
+                DEAD_TIMEOUT_DEFAULT, 3, ASSIGN_LEASE_DEFAULT, REPAIR_BYTES_PER_SECOND_DEFAULT, REPAIRS_AT_ONCE_DEFAULT);
     }
 
     public MetaConfig withSnapshotEveryEntries(int n) {
-        return new MetaConfig(peerId, peers, dataDir, n, heartbeatInterval, deadTimeout, replicationFactor, assignLease);
+        return new MetaConfig(peerId, peers, dataDir, n, heartbeatInterval, deadTimeout, replicationFactor, assignLease,
+                repairBytesPerSecond, repairsAtOnce);
     }
 
     public MetaConfig withLiveness(Duration heartbeat, Duration dead) {
         return new MetaConfig(peerId, peers, dataDir, snapshotEveryEntries, heartbeat, dead, replicationFactor,
-                assignLease);
+                assignLease, repairBytesPerSecond, repairsAtOnce);
     }
 
     public MetaConfig withReplicationFactor(int rf) {
         return new MetaConfig(peerId, peers, dataDir, snapshotEveryEntries, heartbeatInterval, deadTimeout, rf,
-                assignLease);
+                assignLease, repairBytesPerSecond, repairsAtOnce);
+    }
+
+    public MetaConfig withRepair(long bytesPerSecond, int atOnce) {
+        return new MetaConfig(peerId, peers, dataDir, snapshotEveryEntries, heartbeatInterval, deadTimeout,
+                replicationFactor, assignLease, bytesPerSecond, atOnce);
+    }
+
+    /** How long a store may be silent before it is suspect. */
+    public Duration suspectTimeout() {
+        Duration d = heartbeatInterval.multipliedBy(SUSPECT_AFTER_MISSED_HEARTBEATS);
+        return d.compareTo(deadTimeout) < 0 ? d : deadTimeout;
     }
 
     public Peer self() {

@@ -60,7 +60,8 @@ import org.slf4j.LoggerFactory;
  * leader lease so that a leader sure of its lease answers without a round of heartbeats. Volume
  * lookups and the cluster status are read from this peer's own state, on any peer. The leader
  * also keeps the stores' liveness in memory ({@link Liveness}) and creates volumes when
- * assignments run out ({@link VolumeGrowth}); both write only changes of state through Raft.
+ * assignments run out ({@link VolumeGrowth}); both write only changes of state through Raft. The
+ * leader's {@link RepairManager} brings volumes back to their replication factor after failures.
  */
 public final class MetaNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MetaNode.class);
@@ -86,6 +87,7 @@ public final class MetaNode implements AutoCloseable {
     private final Channels storeChannels = new Channels();
     private final Liveness liveness;
     private final VolumeGrowth growth;
+    private final RepairManager repairs;
     private final Server api;
     private final Thread leaderDuties;
     private volatile boolean closed;
@@ -103,11 +105,12 @@ public final class MetaNode implements AutoCloseable {
                 BATCHES_IN_FLIGHT_MAX);
         liveness = new Liveness(this, config);
         growth = new VolumeGrowth(this, storeChannels);
+        repairs = new RepairManager(this, liveness, growth, storeChannels);
         Server server = null;
         try {
             raft.start();
             server = NettyServerBuilder.forAddress(socketAddress(self.apiAddress())).executor(executor)
-                    .addService(new MetaService(this, liveness, growth)).build().start();
+                    .addService(new MetaService(this, liveness, growth, repairs)).build().start();
         } catch (IOException | RuntimeException e) {
             raft.close();
             executor.shutdownNow();
@@ -316,7 +319,9 @@ public final class MetaNode implements AutoCloseable {
             try {
                 Thread.sleep(period);
                 if (isLeader()) {
-                    liveness.tick(currentTerm());
+                    long term = currentTerm();
+                    liveness.tick(term);
+                    repairs.tick(term);
                 }
             } catch (InterruptedException e) {
                 return;

@@ -79,14 +79,16 @@ final class MetaService extends MetaGrpc.MetaImplBase {
     private final MetaNode node;
     private final Liveness liveness;
     private final VolumeGrowth growth;
+    private final RepairManager repairs;
     private static final SecureRandom UPLOAD_IDS = new SecureRandom();
 
     private final AtomicInteger assignRotation = new AtomicInteger();
 
-    MetaService(MetaNode node, Liveness liveness, VolumeGrowth growth) {
+    MetaService(MetaNode node, Liveness liveness, VolumeGrowth growth, RepairManager repairs) {
         this.node = node;
         this.liveness = liveness;
         this.growth = growth;
+        this.repairs = repairs;
     }
 
     @FunctionalInterface
@@ -325,6 +327,9 @@ final class MetaService extends MetaGrpc.MetaImplBase {
                 VolumeReport report = liveness.volumeReports().get(v.getVolumeId());
                 r.addVolumes(report == null ? v : v.toBuilder().setSizeBytes(report.getSizeBytes())
                         .setGarbageBytes(report.getGarbageBytes()).build());
+            }
+            if (node.isLeader()) {
+                r.setRepair(repairs.status());
             }
             return r.build();
         });

@@ -16,6 +16,8 @@ import io.hayloft.proto.v1.VolumeState;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -39,10 +41,16 @@ final class VolumeGrowth {
     private final ReentrantLock lock = new ReentrantLock();
     private final AtomicLong generation = new AtomicLong();
     private final SecureRandom random = new SecureRandom();
+    private final Set<Integer> creating = ConcurrentHashMap.newKeySet();
 
     VolumeGrowth(MetaNode node, Channels channels) {
         this.node = node;
         this.channels = channels;
+    }
+
+    /** Whether the volume is being created now: its replicas may not exist yet. */
+    boolean creating(int volumeId) {
+        return creating.contains(volumeId);
     }
 
     /** Counts growths; a caller passes the count it saw before its assign failed. */
@@ -91,6 +99,15 @@ final class VolumeGrowth {
     private void create(int rf) throws MetaException {
         VolumeInfo v = node.propose(MetaCommand.newBuilder().setCreateVolume(CreateVolumeCommand.newBuilder()
                 .setReplicationFactor(rf).setState(VolumeState.VOLUME_READONLY))).getVolume();
+        creating.add(v.getVolumeId());
+        try {
+            createReplicas(v);
+        } finally {
+            creating.remove(v.getVolumeId());
+        }
+    }
+
+    private void createReplicas(VolumeInfo v) throws MetaException {
         CreateVolumeRequest request = CreateVolumeRequest.newBuilder().setVolumeId(v.getVolumeId())
                 .setSalt(random.nextLong()).addAllReplicas(v.getReplicasList()).build();
         List<CompletableFuture<Void>> calls = new ArrayList<>();

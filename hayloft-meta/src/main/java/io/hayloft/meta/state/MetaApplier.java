@@ -14,6 +14,7 @@ import io.hayloft.proto.v1.MetaResult;
 import io.hayloft.proto.v1.PutObjectResponse;
 import io.hayloft.proto.v1.PutPartRequest;
 import io.hayloft.proto.v1.PutPartResponse;
+import io.hayloft.proto.v1.SetVolumeReplicasCommand;
 import io.hayloft.proto.v1.VolumeState;
 import java.util.HashSet;
 
@@ -108,6 +109,12 @@ public final class MetaApplier {
                         c.getAssign().getPreferredVolumeIdsList()));
                 case SET_VOLUME_STATE -> {
                     volumes.setVolumeState(c.getSetVolumeState().getVolumeId(), c.getSetVolumeState().getState());
+                    r.setOk(true);
+                }
+                case SET_VOLUME_REPLICAS -> {
+                    SetVolumeReplicasCommand set = c.getSetVolumeReplicas();
+                    volumes.setVolumeReplicas(set.getVolumeId(), set.getExpectedStoreIdsList(), set.getStoreIdsList(),
+                            set.getState());
                     r.setOk(true);
                 }
                 case COMMAND_NOT_SET -> throw new MetaException(io.hayloft.proto.v1.ErrorCode.BAD_REQUEST, "empty command");

@@ -49,9 +49,45 @@ public final class VolumeTable {
         putStore(store.toBuilder().setState(StoreState.STORE_LIVE).build());
     }
 
-    /** Records that a store died or came back. */
+    /**
+     * Records that a store turned suspect, died or came back. A death makes every volume with a
+     * replica there degraded: not assigned, until the replication manager repairs it.
+     */
     public void setStoreState(String storeId, StoreState state) throws MetaException {
         putStore(store(storeId).toBuilder().setState(state).build());
+        if (state == StoreState.STORE_DEAD) {
+            for (VolumeInfo v : volumes()) {
+                if (v.getState() != VolumeState.VOLUME_DEGRADED
+                        && v.getReplicasList().stream().anyMatch(r -> r.getStoreId().equals(storeId))) {
+                    putVolume(v.toBuilder().setState(VolumeState.VOLUME_DEGRADED).build());
+                }
+            }
+        }
+    }
+
+    /**
+     * Replaces a volume's replica set and state after a repair, provided it still has the
+     * replicas {@code expected} (in order); BAD_REQUEST otherwise, or when a new replica is not a
+     * known store or is named twice.
+     */
+    public void setVolumeReplicas(int volumeId, List<String> expected, List<String> replicas, VolumeState state)
+            throws MetaException {
+        VolumeInfo v = volumeRecord(volumeId);
+        List<String> current = v.getReplicasList().stream().map(StoreInfo::getStoreId).toList();
+        if (!current.equals(expected)) {
+            throw new MetaException(ErrorCode.BAD_REQUEST, "volume " + volumeId + " has replicas " + current
+                    + ", not " + expected + ": its replica set changed under the repair");
+        }
+        if (replicas.isEmpty() || new HashSet<>(replicas).size() != replicas.size()) {
+            throw new MetaException(ErrorCode.BAD_REQUEST, "replicas must be distinct and at least one: " + replicas);
+        }
+        VolumeInfo.Builder b = v.toBuilder().clearReplicas().setState(state == VolumeState.VOLUME_STATE_UNSPECIFIED
+                ? v.getState() : state);
+        for (String id : replicas) {
+            store(id);
+            b.addReplicas(StoreInfo.newBuilder().setStoreId(id));
+        }
+        putVolume(b.build());
     }
 
     public StoreInfo store(String storeId) throws MetaException {

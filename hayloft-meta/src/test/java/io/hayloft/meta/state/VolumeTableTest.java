@@ -11,8 +11,10 @@ import io.hayloft.proto.v1.StoreState;
 import io.hayloft.proto.v1.VolumeInfo;
 import io.hayloft.proto.v1.VolumeState;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -85,12 +87,60 @@ class VolumeTableTest {
         table.setStoreState("c", StoreState.STORE_DEAD);
         assertCode(ErrorCode.UNAVAILABLE, () -> table.createVolume(3));
         assertCode(ErrorCode.NO_WRITABLE_VOLUME, () -> table.assign(10, Set.of(), 30_000));
+        // Its volume is degraded: even with the store back, nothing is assigned to it until the
+        // replication manager has caught its replicas up and made it writable.
+        assertThat(table.volume(v.getVolumeId()).getState()).isEqualTo(VolumeState.VOLUME_DEGRADED);
         table.registerStore(table.store("c"));
+        assertCode(ErrorCode.NO_WRITABLE_VOLUME, () -> table.assign(10, Set.of(), 30_000));
+        table.setVolumeState(v.getVolumeId(), VolumeState.VOLUME_WRITABLE);
         AssignResponse a = table.assign(10, Set.of(), 30_000);
         assertThat(a.getVolume().getVolumeId()).isEqualTo(v.getVolumeId());
         assertCode(ErrorCode.NO_WRITABLE_VOLUME, () -> table.assign(10, Set.of(v.getVolumeId()), 30_000));
         table.setVolumeState(v.getVolumeId(), VolumeState.VOLUME_READONLY);
         assertCode(ErrorCode.NO_WRITABLE_VOLUME, () -> table.assign(10, Set.of(), 30_000));
+    }
+
+    @Test
+    void aSuspectStoresVolumesAreNotAssignedButStayAsTheyAre() throws Exception {
+        store("a", "");
+        store("b", "");
+        store("c", "");
+        VolumeInfo v = table.createVolume(3);
+        table.setStoreState("b", StoreState.STORE_SUSPECT);
+        assertCode(ErrorCode.NO_WRITABLE_VOLUME, () -> table.assign(10, Set.of(), 30_000));
+        assertThat(table.volume(v.getVolumeId()).getState()).isEqualTo(VolumeState.VOLUME_WRITABLE);
+        table.setStoreState("b", StoreState.STORE_LIVE);
+        assertThat(table.assign(10, Set.of(), 30_000).getVolume().getVolumeId()).isEqualTo(v.getVolumeId());
+    }
+
+    @Test
+    void aRepairReplacesTheReplicaSetOnlyWhenItIsStillTheOneItStartedFrom() throws Exception {
+        store("a", "");
+        store("b", "");
+        store("c", "");
+        store("d", "");
+        VolumeInfo v = table.createVolume(3);
+        List<String> before = v.getReplicasList().stream().map(StoreInfo::getStoreId).toList();
+        String lost = before.get(0);
+        String spare = List.of("a", "b", "c", "d").stream().filter(id -> !before.contains(id)).findFirst().orElseThrow();
+        List<String> after = new ArrayList<>(before.subList(1, 3));
+        after.add(spare);
+
+        assertCode(ErrorCode.BAD_REQUEST, () -> table.setVolumeReplicas(v.getVolumeId(), after, after,
+                VolumeState.VOLUME_DEGRADED));
+        assertCode(ErrorCode.NO_SUCH_STORE, () -> table.setVolumeReplicas(v.getVolumeId(), before,
+                List.of(before.get(1), before.get(2), "nobody"), VolumeState.VOLUME_DEGRADED));
+        assertCode(ErrorCode.BAD_REQUEST, () -> table.setVolumeReplicas(v.getVolumeId(), before,
+                List.of(spare, spare), VolumeState.VOLUME_DEGRADED));
+        assertCode(ErrorCode.NO_SUCH_VOLUME, () -> table.setVolumeReplicas(999, before, after,
+                VolumeState.VOLUME_DEGRADED));
+
+        table.setStoreState(lost, StoreState.STORE_DEAD);
+        table.setVolumeReplicas(v.getVolumeId(), before, after, VolumeState.VOLUME_WRITABLE);
+        VolumeInfo repaired = table.volume(v.getVolumeId());
+        assertThat(repaired.getReplicasList()).extracting(StoreInfo::getStoreId).containsExactlyElementsOf(after);
+        assertThat(repaired.getState()).isEqualTo(VolumeState.VOLUME_WRITABLE);
+        assertThat(table.assign(10, Set.of(), 30_000).getVolume().getVolumeId()).isEqualTo(v.getVolumeId());
     }
 
     @Test

@@ -1,0 +1,175 @@
+package io.hayloft.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.hayloft.client.HayloftClient;
+import io.hayloft.proto.WireErrors;
+import io.hayloft.proto.v1.ClusterStatusResponse;
+import io.hayloft.proto.v1.ErrorCode;
+import io.hayloft.proto.v1.Fid;
+import io.hayloft.proto.v1.StoreGrpc;
+import io.hayloft.proto.v1.StoreInfo;
+import io.hayloft.proto.v1.StoreState;
+import io.hayloft.proto.v1.VolumeInfo;
+import io.hayloft.proto.v1.VolumeState;
+import io.hayloft.proto.v1.WriteHeader;
+import io.hayloft.proto.v1.WriteSmallNeedleRequest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.zip.CRC32C;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The replication manager in a real cluster in this JVM: a dead store's volumes copied to other
+ * stores, a returning store's replaced replicas dropped, a volume sealed by a failed write made
+ * writable again, and a replaced primary fenced off from its old secondaries.
+ */
+class RepairTest {
+    private static final Duration HEARTBEAT = Duration.ofMillis(200);
+    private static final Duration DEAD = Duration.ofSeconds(2);
+
+    @TempDir
+    Path dir;
+
+    private LocalCluster cluster;
+    private HayloftClient client;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (client != null) {
+            client.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private void start(int stores) throws Exception {
+        cluster = LocalCluster.start(dir, LocalCluster.Options.defaults().withMetaPeers(1).withStores(stores)
+                .withLiveness(HEARTBEAT, DEAD));
+        client = cluster.client();
+    }
+
+    private Set<Integer> volumesOn(String storeId) {
+        Set<Integer> out = new HashSet<>();
+        for (VolumeInfo v : client.meta().clusterStatus().getVolumesList()) {
+            if (v.getReplicasList().stream().anyMatch(r -> r.getStoreId().equals(storeId))) {
+                out.add(v.getVolumeId());
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void aDeadStoresVolumesAreCopiedElsewhereAndItsOldReplicasDroppedWhenItReturns() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("RepairTest seed " + seed);
+        start(5);
+        List<Fid> fids = SeededBlobs.writeAll(client, seed, 0, 400, 8);
+        Set<Integer> lost = volumesOn("store0");
+        assertThat(lost).isNotEmpty();
+
+        cluster.stopStore(0);
+        await().atMost(Duration.ofSeconds(20)).until(() -> cluster.storeState(0) == StoreState.STORE_DEAD);
+        cluster.awaitHealed(Duration.ofSeconds(60));
+        assertThat(volumesOn("store0")).isEmpty();
+        ClusterStatusResponse status = client.meta().clusterStatus();
+        assertThat(status.getRepair().getDone()).isGreaterThanOrEqualTo(lost.size());
+        assertThat(status.getRepair().getBytesCopied()).isPositive();
+        SeededBlobs.readAll(client, seed, 0, fids, 8);
+
+        // The copies hold the data: with a second original replica gone as well, every blob is
+        // still read, and the cluster heals again on the stores left.
+        String second = status.getVolumesList().stream().filter(v -> lost.contains(v.getVolumeId()))
+                .findFirst().orElseThrow().getReplicas(0).getStoreId();
+        int secondIndex = Integer.parseInt(second.substring("store".length()));
+        cluster.stopStore(secondIndex);
+        SeededBlobs.readAll(client, seed, 0, fids, 8);
+        await().atMost(Duration.ofSeconds(20)).until(() -> cluster.storeState(secondIndex) == StoreState.STORE_DEAD);
+        cluster.awaitHealed(Duration.ofSeconds(60));
+
+        // Both come back: their replicas were replaced, so they are dropped; writes go on.
+        cluster.restartStore(0);
+        cluster.restartStore(secondIndex);
+        cluster.awaitStoresLive(Duration.ofSeconds(20));
+        cluster.awaitHealed(Duration.ofSeconds(60));
+        List<Fid> more = SeededBlobs.writeAll(client, seed, 400, 500, 8);
+        SeededBlobs.readAll(client, seed, 400, more, 8);
+        SeededBlobs.readAll(client, seed, 0, fids, 8);
+    }
+
+    @Test
+    void aVolumeSealedByAFailedWriteIsCaughtUpAndWritableAgain() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("RepairTest seed " + seed);
+        start(3);
+        List<Fid> fids = SeededBlobs.writeAll(client, seed, 0, 100, 4);
+
+        // A secondary stops for less than the dead timeout: writes fail on it (unacknowledged), the
+        // primaries seal their volumes, and meta marks them read-only.
+        cluster.stopStore(2);
+        for (int i = 0; i < 20 && allWritable(); i++) {
+            try {
+                client.write(SeededBlobs.blob(seed, 1000 + i));
+            } catch (RuntimeException e) {
+                // Expected while a replica of every volume is away.
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> !allWritable());
+        cluster.restartStore(2);
+        cluster.awaitStoresLive(Duration.ofSeconds(20));
+        cluster.awaitHealed(Duration.ofSeconds(60));
+        assertThat(client.meta().clusterStatus().getVolumesList()).extracting(VolumeInfo::getState)
+                .containsOnly(VolumeState.VOLUME_WRITABLE);
+        List<Fid> more = SeededBlobs.writeAll(client, seed, 100, 200, 4);
+        SeededBlobs.readAll(client, seed, 0, fids, 4);
+        SeededBlobs.readAll(client, seed, 100, more, 4);
+    }
+
+    private boolean allWritable() {
+        return client.meta().clusterStatus().getVolumesList().stream()
+                .allMatch(v -> v.getState() == VolumeState.VOLUME_WRITABLE);
+    }
+
+    @Test
+    void aSecondaryTakesRecordsOnlyFromThePrimaryOfItsReplicaSet() throws Exception {
+        start(3);
+        client.write(new byte[] {1, 2, 3});
+        VolumeInfo v = client.meta().clusterStatus().getVolumesList().get(0);
+        StoreInfo secondary = client.meta().lookupVolume(v.getVolumeId()).getReplicas(1);
+        String primary = v.getReplicas(0).getStoreId();
+        String other = v.getReplicas(2).getStoreId();
+        byte[] data = {9, 9, 9};
+        CRC32C crc = new CRC32C();
+        crc.update(data);
+        WriteHeader.Builder header = WriteHeader.newBuilder().setFid(Fid.newBuilder().setVolumeId(v.getVolumeId())
+                .setNeedleId(1L << 40).setCookie(7)).setLength(data.length).setCrc32C((int) crc.getValue())
+                .setSequence(1_000_000);
+        ManagedChannel channel = NettyChannelBuilder.forTarget(secondary.getAddress()).usePlaintext().build();
+        try {
+            StoreGrpc.StoreBlockingStub stub = StoreGrpc.newBlockingStub(channel);
+            for (String imposter : List.of(other, "store-gone")) {
+                assertThatThrownBy(() -> stub.writeSmallNeedle(WriteSmallNeedleRequest.newBuilder()
+                        .setHeader(header.clone().setPrimaryStoreId(imposter)).setData(ByteString.copyFrom(data))
+                        .build()))
+                        .isInstanceOf(StatusRuntimeException.class)
+                        .satisfies(e -> assertThat(WireErrors.fromThrowable(e).orElseThrow().getCode())
+                                .isEqualTo(ErrorCode.NOT_PRIMARY))
+                        .hasMessageContaining(primary);
+            }
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+}
