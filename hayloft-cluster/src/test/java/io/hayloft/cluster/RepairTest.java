@@ -22,8 +22,10 @@ import io.hayloft.proto.v1.WriteHeader;
 import io.hayloft.proto.v1.WriteSmallNeedleRequest;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterEach;
@@ -77,6 +79,11 @@ class RepairTest {
         System.out.println("RepairTest seed " + seed);
         start(5);
         List<Fid> fids = SeededBlobs.writeAll(client, seed, 0, 400, 8);
+        // Needles the size of a gateway chunk (4 MiB) and larger travel whole in one copy record.
+        byte[] big = new byte[6 << 20];
+        new Random(seed).nextBytes(big);
+        Fid chunkSized = client.write(Arrays.copyOf(big, 4 << 20));
+        Fid larger = client.write(big);
         Set<Integer> lost = volumesOn("store0");
         assertThat(lost).isNotEmpty();
 
@@ -88,6 +95,8 @@ class RepairTest {
         assertThat(status.getRepair().getDone()).isGreaterThanOrEqualTo(lost.size());
         assertThat(status.getRepair().getBytesCopied()).isPositive();
         SeededBlobs.readAll(client, seed, 0, fids, 8);
+        assertThat(client.read(chunkSized)).isEqualTo(Arrays.copyOf(big, 4 << 20));
+        assertThat(client.read(larger)).isEqualTo(big);
 
         // The copies hold the data: with a second original replica gone as well, every blob is
         // still read, and the cluster heals again on the stores left.
@@ -96,6 +105,7 @@ class RepairTest {
         int secondIndex = Integer.parseInt(second.substring("store".length()));
         cluster.stopStore(secondIndex);
         SeededBlobs.readAll(client, seed, 0, fids, 8);
+        assertThat(client.read(larger)).isEqualTo(big);
         await().atMost(Duration.ofSeconds(20)).until(() -> cluster.storeState(secondIndex) == StoreState.STORE_DEAD);
         cluster.awaitHealed(Duration.ofSeconds(60));
 

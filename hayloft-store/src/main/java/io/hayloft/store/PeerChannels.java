@@ -27,6 +27,16 @@ final class PeerChannels implements AutoCloseable {
      *
      * @throws io.grpc.StatusRuntimeException UNAVAILABLE once closed, or with too many peers
      */
+    private final int messageBytesMax;
+
+    /**
+     * @param needleBytesMax the largest needle a volume takes: a catch-up record carries one
+     *     whole, so answers up to that size (and their framing) are accepted
+     */
+    PeerChannels(int needleBytesMax) {
+        this.messageBytesMax = Math.max(4 << 20, needleBytesMax) + (64 << 10);
+    }
+
     synchronized ManagedChannel get(String address) {
         if (closed) {
             throw WireErrors.toStatus(ErrorCode.UNAVAILABLE, "the store is stopping");
@@ -40,7 +50,8 @@ final class PeerChannels implements AutoCloseable {
             InetSocketAddress to = parseAddress(address);
             // Answers only complete futures, so they are handled on the transport's threads, without a hop.
             channel = NettyChannelBuilder.forAddress(to.getHostString(), to.getPort()).usePlaintext()
-                    .directExecutor().flowControlWindow(StoreService.FLOW_CONTROL_WINDOW_BYTES).build();
+                    .directExecutor().flowControlWindow(StoreService.FLOW_CONTROL_WINDOW_BYTES)
+                    .maxInboundMessageSize(messageBytesMax).build();
             channels.put(address, channel);
         }
         return channel;

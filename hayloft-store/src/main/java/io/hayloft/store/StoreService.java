@@ -96,7 +96,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
     private final String storeId;
     private final VolumeSet volumes;
     private final ReplicaSets replicaSets;
-    private final PeerChannels peers = new PeerChannels();
+    private final PeerChannels peers;
     private final Replication replication;
     private final BytesInFlight bytesInFlight;
     private final NeedleWrites writes;
@@ -123,6 +123,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
         }
         this.storeId = storeId;
         this.volumes = volumes;
+        this.peers = new PeerChannels(volumes.config().needleSizeBytesMax());
         this.replicaSets = ReplicaSets.load(volumes.directory());
         this.replication = new Replication(storeId, replicaSets, peers, config, listener);
         this.bytesInFlight = new BytesInFlight(config.bytesInFlightMax());

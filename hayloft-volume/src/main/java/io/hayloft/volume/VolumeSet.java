@@ -114,6 +114,11 @@ public final class VolumeSet implements AutoCloseable {
         return dir;
     }
 
+    /** The configuration every volume of the set runs with. */
+    public VolumeConfig config() {
+        return config;
+    }
+
     /** Creates and opens a new volume. */
     public Volume create(int volumeId, long salt) throws VolumeException {
         synchronized (failures) {
