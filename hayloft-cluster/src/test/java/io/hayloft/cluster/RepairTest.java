@@ -12,6 +12,8 @@ import io.hayloft.client.HayloftClient;
 import io.hayloft.proto.WireErrors;
 import io.hayloft.proto.v1.ClusterStatusResponse;
 import io.hayloft.proto.v1.ErrorCode;
+import io.hayloft.proto.v1.ReadNeedleRequest;
+import io.hayloft.proto.v1.ReadNeedleResponse;
 import io.hayloft.proto.v1.Fid;
 import io.hayloft.proto.v1.StoreGrpc;
 import io.hayloft.proto.v1.StoreInfo;
@@ -20,10 +22,15 @@ import io.hayloft.proto.v1.VolumeInfo;
 import io.hayloft.proto.v1.VolumeState;
 import io.hayloft.proto.v1.WriteHeader;
 import io.hayloft.proto.v1.WriteSmallNeedleRequest;
+import io.hayloft.volume.format.NeedleFormat;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -145,6 +152,70 @@ class RepairTest {
         List<Fid> more = SeededBlobs.writeAll(client, seed, 100, 200, 4);
         SeededBlobs.readAll(client, seed, 0, fids, 4);
         SeededBlobs.readAll(client, seed, 100, more, 4);
+    }
+
+    @Test
+    void aDamagedNeedleIsRepairedFromAnotherReplicaWhenAReadOrAScrubFindsIt() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("RepairTest seed " + seed);
+        start(3);
+        byte[] first = new byte[100_000];
+        byte[] second = new byte[50_000];
+        Random random = new Random(seed);
+        random.nextBytes(first);
+        random.nextBytes(second);
+        // In a new cluster, the first needle written to a volume is its first record.
+        Fid a = client.write(first);
+        VolumeInfo v = client.meta().lookupVolume(a.getVolumeId());
+        int damagedStore = Integer.parseInt(v.getReplicas(1).getStoreId().substring("store".length()));
+        StoreInfo damaged = v.getReplicas(1);
+        flipByte(damagedStore, a.getVolumeId(), NeedleFormat.SUPERBLOCK_BYTES + NeedleFormat.HEADER_BYTES + 1000);
+
+        // A read finds it: the client is served by another replica, and the damaged one is repaired.
+        for (int i = 0; i < 3; i++) {
+            assertThat(client.read(a)).isEqualTo(first);
+        }
+        assertThat(readDirect(damaged, a)).as("read from the damaged replica itself").isEqualTo(first);
+        assertThat(cluster.store(damagedStore).server().needlesRepaired()).isEqualTo(1);
+
+        // A scrub finds one no read touched.
+        List<Fid> others = SeededBlobs.writeAll(client, seed, 0, 50, 4);
+        long recordsEnd = cluster.store(damagedStore).server().volumes().get(a.getVolumeId()).stats().sizeBytes();
+        flipByte(damagedStore, a.getVolumeId(), recordsEnd - 200);
+        assertThat(cluster.store(damagedStore).server().scrubNow()).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> cluster.store(damagedStore).server().needlesRepaired() == 2);
+        assertThat(cluster.store(damagedStore).server().scrubNow()).isZero();
+        cluster.awaitHealed(Duration.ofSeconds(20));
+        SeededBlobs.readAll(client, seed, 0, others, 4);
+    }
+
+    private void flipByte(int store, int volumeId, long offset) throws Exception {
+        Path file = cluster.store(store).server().volumes().directory().resolve(volumeId + ".dat");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.allocate(1);
+            ch.read(b, offset);
+            b.put(0, (byte) (b.get(0) ^ 0x5A)).rewind();
+            ch.write(b, offset);
+        }
+    }
+
+    /** Reads a needle from one store, waiting until it is served whole. */
+    private static byte[] readDirect(StoreInfo store, Fid fid) {
+        ManagedChannel channel = NettyChannelBuilder.forTarget(store.getAddress()).usePlaintext().build();
+        try {
+            StoreGrpc.StoreBlockingStub stub = StoreGrpc.newBlockingStub(channel);
+            return await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {
+                ByteString data = ByteString.EMPTY;
+                Iterator<ReadNeedleResponse> it = stub.readNeedle(ReadNeedleRequest.newBuilder().setFid(fid).build());
+                while (it.hasNext()) {
+                    data = data.concat(it.next().getData());
+                }
+                return data.toByteArray();
+            }, data -> data.length > 0);
+        } finally {
+            channel.shutdownNow();
+        }
     }
 
     private boolean allWritable() {

@@ -14,30 +14,42 @@ package io.hayloft.store;
  *     record can no longer fill. Range 0 to 1 minute. Default 10 s, the forward deadline: by
  *     then the missing record's write has failed on its primary anyway, so going ahead earlier
  *     only risks sealing a volume for a record that was merely slow under load.
+ * @param scrubIntervalMs how often every volume is scrubbed (each record read and checked, damaged
+ *     needles repaired from another replica); 0 never. Range 0 to 30 days. Default 24 hours, the
+ *     first scrub one interval after the store starts.
+ * @param scrubBytesPerSecond the rate a scrub reads at, so that it does not crowd out client reads.
+ *     Range 1 MiB/s to 10 GiB/s. Default 32 MiB/s.
  */
-public record StoreConfig(long bytesInFlightMax, long forwardTimeoutMs, long replicaOrderWaitMs) {
+public record StoreConfig(long bytesInFlightMax, long forwardTimeoutMs, long replicaOrderWaitMs,
+        long scrubIntervalMs, long scrubBytesPerSecond) {
 
     public StoreConfig {
         requireRange("bytesInFlightMax", bytesInFlightMax, 1L << 20, 1L << 40);
         requireRange("forwardTimeoutMs", forwardTimeoutMs, 10, 600_000);
         requireRange("replicaOrderWaitMs", replicaOrderWaitMs, 0, 60_000);
+        requireRange("scrubIntervalMs", scrubIntervalMs, 0, 30L * 24 * 3600 * 1000);
+        requireRange("scrubBytesPerSecond", scrubBytesPerSecond, 1L << 20, 10L << 30);
     }
 
     /** The defaults for production use. */
     public static StoreConfig defaults() {
-        return new StoreConfig(256L << 20, 10_000, 10_000);
+        return new StoreConfig(256L << 20, 10_000, 10_000, 24L * 3600 * 1000, 32L << 20);
     }
 
     public StoreConfig withBytesInFlightMax(long value) {
-        return new StoreConfig(value, forwardTimeoutMs, replicaOrderWaitMs);
+        return new StoreConfig(value, forwardTimeoutMs, replicaOrderWaitMs, scrubIntervalMs, scrubBytesPerSecond);
     }
 
     public StoreConfig withForwardTimeoutMs(long value) {
-        return new StoreConfig(bytesInFlightMax, value, replicaOrderWaitMs);
+        return new StoreConfig(bytesInFlightMax, value, replicaOrderWaitMs, scrubIntervalMs, scrubBytesPerSecond);
     }
 
     public StoreConfig withReplicaOrderWaitMs(long value) {
-        return new StoreConfig(bytesInFlightMax, forwardTimeoutMs, value);
+        return new StoreConfig(bytesInFlightMax, forwardTimeoutMs, value, scrubIntervalMs, scrubBytesPerSecond);
+    }
+
+    public StoreConfig withScrub(long intervalMs, long bytesPerSecond) {
+        return new StoreConfig(bytesInFlightMax, forwardTimeoutMs, replicaOrderWaitMs, intervalMs, bytesPerSecond);
     }
 
     private static void requireRange(String key, long value, long min, long max) {

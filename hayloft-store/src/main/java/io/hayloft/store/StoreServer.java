@@ -86,6 +86,19 @@ public final class StoreServer implements AutoCloseable {
         return volumes;
     }
 
+    /**
+     * Scrubs every volume now, at the configured rate, as the schedule does; returns the damaged
+     * needles found, which are repaired from other replicas in the background.
+     */
+    public long scrubNow() throws InterruptedException {
+        return service.scrubAll();
+    }
+
+    /** Needles repaired from another replica since the store started. */
+    public long needlesRepaired() {
+        return service.needlesRepaired();
+    }
+
     StoreService service() {
         return service;
     }

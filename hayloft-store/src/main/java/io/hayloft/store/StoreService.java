@@ -13,6 +13,7 @@ import io.hayloft.proto.v1.CopyVolumeRequest;
 import io.hayloft.proto.v1.CreateVolumeRequest;
 import io.hayloft.proto.v1.DropVolumeRequest;
 import io.hayloft.proto.v1.DropVolumeResponse;
+import io.hayloft.proto.v1.ReadRecordRequest;
 import io.hayloft.proto.v1.SetReplicasRequest;
 import io.hayloft.proto.v1.SetReplicasResponse;
 import io.hayloft.proto.v1.CreateVolumeResponse;
@@ -104,6 +105,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
     private final Set<ReplicaStreamReceiver> receivers = ConcurrentHashMap.newKeySet();
     private final Object creating = new Object();
     private final VolumeRepairs repairs;
+    private final NeedleRepairs needleRepairs;
 
     /**
      * Serves {@code volumes} as the store {@code storeId}, loading the replica sets kept in their
@@ -130,6 +132,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
         this.writes = new NeedleWrites(volumes, replication, bytesInFlight);
         this.executor = executor;
         this.repairs = new VolumeRepairs(storeId, volumes, replicaSets, replication, peers, executor, creating);
+        this.needleRepairs = new NeedleRepairs(storeId, volumes, replicaSets, peers, config);
     }
 
     public String storeId() {
@@ -261,10 +264,43 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
             }
             out.onCompleted();
         } catch (VolumeException e) {
+            if (e.code() == VolumeErrorCode.CORRUPT) {
+                needleRepairs.submit(fid.getVolumeId(), fid.getNeedleId());
+            }
             out.onError(StoreErrors.toStatus(e));
         } catch (IOException e) {
             out.onError(WireErrors.toStatus(ErrorCode.IO_ERROR, e.getMessage()));
         }
+    }
+
+    @Override
+    public void readRecord(ReadRecordRequest request, StreamObserver<CatchUpRecord> out) {
+        offload(out, () -> {
+            try {
+                ReplicatedNeedle r = volumes.get(request.getVolumeId()).readRecord(request.getNeedleId());
+                CRC32C crc = new CRC32C();
+                crc.update(r.data().duplicate());
+                out.onNext(CatchUpRecord.newBuilder().setNeedleId(r.needleId()).setCookie(r.cookie())
+                        .setSequence(r.sequence()).setData(ByteString.copyFrom(r.data().duplicate()))
+                        .setCrc32C((int) crc.getValue()).build());
+                out.onCompleted();
+            } catch (VolumeException e) {
+                if (e.code() == VolumeErrorCode.CORRUPT) {
+                    needleRepairs.submit(request.getVolumeId(), request.getNeedleId());
+                }
+                out.onError(StoreErrors.toStatus(e));
+            }
+        });
+    }
+
+    /** Scrubs every volume now; returns the damaged needles found (queued for repair). */
+    long scrubAll() throws InterruptedException {
+        return needleRepairs.scrubAll();
+    }
+
+    /** Needles repaired from another replica since the store started. */
+    long needlesRepaired() {
+        return needleRepairs.repaired();
     }
 
     @Override
@@ -489,6 +525,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
 
     @Override
     public void close() {
+        needleRepairs.close();
         peers.close();
     }
 }

@@ -240,27 +240,4 @@ final class VolumeRepairs {
             }
         }
     }
-
-    /** Holds a copy to a number of bytes per second, measured from its start. */
-    private static final class RateLimit {
-        private final long bytesPerSecond;
-        private final long start = System.nanoTime();
-        private long taken;
-
-        RateLimit(long bytesPerSecond) {
-            this.bytesPerSecond = bytesPerSecond;
-        }
-
-        void took(long bytes) throws InterruptedException {
-            if (bytesPerSecond <= 0) {
-                return;
-            }
-            taken += bytes;
-            long due = (long) (taken * 1e9 / bytesPerSecond);
-            long ahead = due - (System.nanoTime() - start);
-            if (ahead > 0) {
-                TimeUnit.NANOSECONDS.sleep(ahead);
-            }
-        }
-    }
 }

@@ -16,6 +16,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongConsumer;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.zip.CRC32C;
 
@@ -475,6 +476,70 @@ public final class Volume implements AutoCloseable {
         }
     }
 
+    /**
+     * A live needle's whole record, checked, for a replica that repairs its own damaged copy:
+     * its cookie (not checked, as the asker cannot know it), sequence and data. CORRUPT when this
+     * copy is damaged too.
+     */
+    public ReplicatedNeedle readRecord(long needleId) throws VolumeException {
+        for (int attempt = 0; ; attempt++) {
+            Generation g = readableGeneration();
+            long value = g.lookup(needleId);
+            checkPresent(needleId, value);
+            int length = IndexValue.dataLength(value);
+            ByteBuffer record = ByteBuffer.allocate((int) NeedleFormat.recordBytes(length));
+            try {
+                g.dat.readFully(record, IndexValue.offset(value));
+            } catch (IOException e) {
+                if (retryOnNewGeneration(g, e, attempt)) {
+                    continue;
+                }
+                if (e instanceof EOFException) {
+                    throw corrupt(needleId, "record runs past the end of the file");
+                }
+                throw VolumeException.fromIo("read needle " + needleId, e);
+            }
+            NeedleHeader header = NeedleFormat.parseHeader(record, 0);
+            int cookie = header == null ? 0 : header.cookie();
+            ByteBuffer data = verify(g, record, needleId, cookie, length);
+            long sequence = record.getLong(NeedleFormat.HEADER_BYTES + length + 4);
+            return new ReplicatedNeedle(needleId, cookie, false, sequence, data);
+        }
+    }
+
+    /**
+     * Rewrites a damaged record in place from a healthy replica's copy of it ({@link
+     * #readRecord}), which must be the same needle with the same length: the record keeps its
+     * place, sequence and index entry, so the replicas stay identical. The rewrite is durable and
+     * read back before this returns. Refused with COMPACTION_RUNNING while a compaction runs (try
+     * again later), and BAD_INPUT when the copy does not fit the record.
+     */
+    public void repairRecord(ReplicatedNeedle healthy) throws VolumeException {
+        if (!compactionLock.tryLock()) {
+            throw new VolumeException(VolumeErrorCode.COMPACTION_RUNNING, "volume " + volumeId + " is compacting");
+        }
+        try {
+            Generation g = readableGeneration();
+            long value = g.lookup(healthy.needleId());
+            checkPresent(healthy.needleId(), value);
+            if (healthy.tombstone() || IndexValue.dataLength(value) != healthy.data().remaining()) {
+                throw new VolumeException(VolumeErrorCode.BAD_INPUT, "the copy of needle " + healthy.needleId()
+                        + " does not fit its record in volume " + volumeId);
+            }
+            ByteBuffer record = NeedleFormat.encode(g.superblock.salt(), 0, healthy.cookie(), healthy.needleId(),
+                    healthy.data().duplicate(), healthy.sequence());
+            try {
+                g.dat.writeFully(record, IndexValue.offset(value));
+                g.dat.force();
+            } catch (IOException e) {
+                throw VolumeException.fromIo("repair needle " + healthy.needleId() + " in volume " + volumeId, e);
+            }
+            read(healthy.needleId(), healthy.cookie());
+        } finally {
+            compactionLock.unlock();
+        }
+    }
+
     /** The data length of a live needle, without checking its cookie or reading the disk. */
     public int dataLength(long needleId) throws VolumeException {
         long value = readableGeneration().lookup(needleId);
@@ -592,10 +657,18 @@ public final class Volume implements AutoCloseable {
      * damaged (they are never served, and should be repaired from another replica).
      */
     public List<Long> scrub() throws VolumeException {
+        return scrub(bytes -> { });
+    }
+
+    /**
+     * As {@link #scrub()}, telling {@code pace} the bytes read after each record, so that it can
+     * hold the scrub to a rate (by sleeping).
+     */
+    public List<Long> scrub(LongConsumer pace) throws VolumeException {
         for (int attempt = 0; ; attempt++) {
             Generation g = readableGeneration();
             try {
-                return scrub(g);
+                return scrub(g, pace);
             } catch (IOException e) {
                 if (retryOnNewGeneration(g, e, attempt)) {
                     continue;
@@ -605,13 +678,14 @@ public final class Volume implements AutoCloseable {
         }
     }
 
-    private List<Long> scrub(Generation g) throws IOException {
+    private List<Long> scrub(Generation g, LongConsumer pace) throws IOException {
         long end = g.durablePos;
         RecordScanner scanner = new RecordScanner(g.dat, g.superblock.salt(), NeedleFormat.SUPERBLOCK_BYTES, end,
                 config.readPieceBytes(), true);
         List<Long> bad = new ArrayList<>();
         ScannedRecord r;
         while ((r = scanner.next()) != null) {
+            pace.accept(r.length());
             if (!r.dataOk() && !r.header().tombstone()
                     && IndexValue.offset(g.lookup(r.header().needleId())) == r.offset()) {
                 bad.add(r.header().needleId());
