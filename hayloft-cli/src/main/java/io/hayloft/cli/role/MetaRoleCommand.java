@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
     "Keys of the --config file (flags of the same name override them): id, peers, dir, replication-factor.",
     "peers: id=raftHost:raftPort/apiHost:apiPort,... listing every peer of the group, this one included."})
 public final class MetaRoleCommand implements Callable<Integer> {
-    static final Set<String> KEYS = Set.of("id", "peers", "dir", "replication-factor");
+    static final Set<String> KEYS = Set.of("id", "peers", "dir", "replication-factor", "repair-mib-per-second",
+            "repairs-at-once");
 
     @Option(names = "--config", paramLabel = "FILE", description = "A properties file of settings.")
     Path config;
@@ -53,7 +54,10 @@ public final class MetaRoleCommand implements Callable<Integer> {
         }
         try {
             return MetaConfig.of(s.required("id"), group, Path.of(s.required("dir")))
-                    .withReplicationFactor(s.integer("replication-factor", 3, 1, 5));
+                    .withReplicationFactor(s.integer("replication-factor", 3, 1, 5))
+                    .withRepair((long) s.integer("repair-mib-per-second",
+                            (int) (MetaConfig.REPAIR_BYTES_PER_SECOND_DEFAULT >> 20), 0, 1 << 20) << 20,
+                            s.integer("repairs-at-once", MetaConfig.REPAIRS_AT_ONCE_DEFAULT, 1, 64));
         } catch (IllegalArgumentException e) {
             throw CliException.usage("meta: " + e.getMessage());
         }

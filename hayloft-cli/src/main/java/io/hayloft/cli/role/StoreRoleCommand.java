@@ -21,7 +21,8 @@ import picocli.CommandLine.Spec;
     "Keys of the --config file (flags of the same name override them):",
     "id, rack, dir, bind, advertised-host, meta."})
 public final class StoreRoleCommand implements Callable<Integer> {
-    static final Set<String> KEYS = Set.of("id", "rack", "dir", "bind", "advertised-host", "meta");
+    static final Set<String> KEYS = Set.of("id", "rack", "dir", "bind", "advertised-host", "meta", "scrub-hours",
+            "scrub-mib-per-second");
     static final String BIND_DEFAULT = "0.0.0.0:9200";
 
     @Option(names = "--config", paramLabel = "FILE", description = "A properties file of settings.")
@@ -70,10 +71,19 @@ public final class StoreRoleCommand implements Callable<Integer> {
         }
     }
 
+    /** The store's settings from the file: how often it scrubs its volumes, and how fast. */
+    StoreConfig storeConfig() {
+        RoleSettings s = RoleSettings.load(config, KEYS);
+        StoreConfig defaults = StoreConfig.defaults();
+        return defaults.withScrub(s.integer("scrub-hours", (int) (defaults.scrubIntervalMs() / 3_600_000), 0, 720)
+                * 3_600_000L, (long) s.integer("scrub-mib-per-second", (int) (defaults.scrubBytesPerSecond() >> 20), 1,
+                10_240) << 20);
+    }
+
     @Override
     public Integer call() throws Exception {
         StoreNode.Identity identity = identity();
-        StoreNode node = StoreNode.start(identity, VolumeConfig.defaults(), StoreConfig.defaults());
+        StoreNode node = StoreNode.start(identity, VolumeConfig.defaults(), storeConfig());
         PrintWriter out = spec.commandLine().getOut();
         out.printf("store %s: %s:%d, data %s, meta %s%n", identity.storeId(), identity.advertisedHost(), node.port(),
                 identity.dataDir().toAbsolutePath(), String.join(",", identity.metaAddresses()));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.hayloft.cli.Cli;
 import io.hayloft.cli.Exit;
 import io.hayloft.meta.server.MetaConfig;
+import io.hayloft.store.StoreConfig;
 import io.hayloft.store.StoreNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,6 +47,14 @@ class CliRoleConfigTest {
         assertThat(c.peers()).hasSize(3);
         assertThat(c.self()).isEqualTo(new MetaConfig.Peer("meta1", "h1:9100", "h1:9101"));
         assertThat(c.dataDir()).isEqualTo(Path.of("/var/lib/hayloft/meta"));
+        assertThat(c.repairBytesPerSecond()).isEqualTo(MetaConfig.REPAIR_BYTES_PER_SECOND_DEFAULT);
+        assertThat(c.repairsAtOnce()).isEqualTo(MetaConfig.REPAIRS_AT_ONCE_DEFAULT);
+
+        Path tuned = file("meta-repair.properties", "id=meta0\npeers=meta0=h0:9100/h0:9101\ndir=/tmp/m\n"
+                + "repair-mib-per-second=200\nrepairs-at-once=4\n");
+        MetaConfig r = parsed(new MetaRoleCommand(), "--config", tuned.toString()).metaConfig();
+        assertThat(r.repairBytesPerSecond()).isEqualTo(200L << 20);
+        assertThat(r.repairsAtOnce()).isEqualTo(4);
     }
 
     @Test
@@ -64,6 +73,14 @@ class CliRoleConfigTest {
         assertThat(id.bindAddress().getPort()).isEqualTo(9200);
         assertThat(id.advertisedHost()).isEqualTo("node7.example");
         assertThat(id.metaAddresses()).containsExactly("h0:9101", "h1:9101");
+        assertThat(parsed(new StoreRoleCommand(), "--config", conf.toString()).storeConfig())
+                .isEqualTo(StoreConfig.defaults());
+
+        Path scrub = file("store-scrub.properties", "id=s\ndir=/tmp/s\nmeta=h:1\nscrub-hours=6\n"
+                + "scrub-mib-per-second=100\n");
+        StoreConfig c = parsed(new StoreRoleCommand(), "--config", scrub.toString()).storeConfig();
+        assertThat(c.scrubIntervalMs()).isEqualTo(6 * 3_600_000L);
+        assertThat(c.scrubBytesPerSecond()).isEqualTo(100L << 20);
     }
 
     @Test
@@ -173,6 +190,8 @@ class CliRoleConfigTest {
         assertRefused("a meta group has 1, 3 or 5 peers, not 2", "meta", "--config", twoPeers.toString());
         assertRefused("missing setting 'id'", "meta", "--peers", "a=h:1/h:2", "--dir", dir.toString());
         assertRefused("no such configuration file", "meta", "--config", dir.resolve("none").toString());
+        Path badRepairs = file("m4.properties", "id=meta0\npeers=meta0=h:1/h:2\ndir=/tmp/x\nrepairs-at-once=0\n");
+        assertRefused("m4.properties: repairs-at-once", "meta", "--config", badRepairs.toString());
     }
 
     @Test
