@@ -19,12 +19,11 @@ import io.hayloft.proto.v1.ObjectInfo;
 import io.hayloft.proto.v1.StoreInfo;
 import io.hayloft.proto.v1.StoreState;
 import io.hayloft.proto.v1.VolumeInfo;
-import io.hayloft.volume.ReplicatedNeedle;
+import io.hayloft.store.StoreNode;
 import io.hayloft.volume.Volume;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
@@ -226,7 +225,15 @@ class ClusterTest {
         }
         try (HayloftClient fresh = cluster.client()) {
             assertThat(fresh.read(fid)).isEqualTo(data);
-            flipByteInTheMiddle(order.get(2), fid.getVolumeId());
+            // The stores that found their copy damaged repair it from the healthy one meanwhile.
+            for (int k = 0; k < 2; k++) {
+                StoreNode damaged = cluster.store(Integer.parseInt(order.get(k).getStoreId().substring("store".length())));
+                await().atMost(Duration.ofSeconds(20)).until(() -> damaged.server().needlesRepaired() == 1);
+            }
+            // With every copy damaged, the read fails: no unchecked byte is served.
+            for (StoreInfo replica : order) {
+                flipByteInTheMiddle(replica, fid.getVolumeId());
+            }
             assertCode(ErrorCode.CORRUPT, () -> fresh.read(fid));
         }
     }

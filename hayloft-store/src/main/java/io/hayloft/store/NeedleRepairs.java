@@ -159,6 +159,14 @@ final class NeedleRepairs implements AutoCloseable {
         } catch (VolumeException e) {
             return; // dropped meanwhile
         }
+        try {
+            volume.readRecord(d.needleId());
+            return; // whole again: repaired already (it was queued twice), or deleted and rewritten
+        } catch (VolumeException e) {
+            if (e.code() != VolumeErrorCode.CORRUPT) {
+                return; // deleted, compacted away or dropped meanwhile: nothing to repair
+            }
+        }
         CreateVolumeRequest set = sets.get(d.volumeId()).orElse(null);
         StringBuilder tried = new StringBuilder();
         for (StoreInfo r : set == null ? List.<StoreInfo>of() : set.getReplicasList()) {

@@ -425,6 +425,14 @@ public final class Volume implements AutoCloseable {
 
     /** Reads a needle's data, checked against its CRC. */
     public ByteBuffer read(long needleId, int cookie) throws VolumeException {
+        LoadedRecord r = loadRecord(needleId);
+        return verify(r.generation(), r.bytes(), needleId, cookie, r.length());
+    }
+
+    /** A live needle's whole record as read from the file, not checked yet. */
+    private record LoadedRecord(Generation generation, ByteBuffer bytes, int length) {}
+
+    private LoadedRecord loadRecord(long needleId) throws VolumeException {
         for (int attempt = 0; ; attempt++) {
             Generation g = readableGeneration();
             long value = g.lookup(needleId);
@@ -433,6 +441,7 @@ public final class Volume implements AutoCloseable {
             ByteBuffer record = ByteBuffer.allocate((int) NeedleFormat.recordBytes(length));
             try {
                 g.dat.readFully(record, IndexValue.offset(value));
+                return new LoadedRecord(g, record, length);
             } catch (IOException e) {
                 if (retryOnNewGeneration(g, e, attempt)) {
                     continue;
@@ -442,7 +451,6 @@ public final class Volume implements AutoCloseable {
                 }
                 throw VolumeException.fromIo("read needle " + needleId, e);
             }
-            return verify(g, record, needleId, cookie, length);
         }
     }
 
@@ -482,29 +490,12 @@ public final class Volume implements AutoCloseable {
      * copy is damaged too.
      */
     public ReplicatedNeedle readRecord(long needleId) throws VolumeException {
-        for (int attempt = 0; ; attempt++) {
-            Generation g = readableGeneration();
-            long value = g.lookup(needleId);
-            checkPresent(needleId, value);
-            int length = IndexValue.dataLength(value);
-            ByteBuffer record = ByteBuffer.allocate((int) NeedleFormat.recordBytes(length));
-            try {
-                g.dat.readFully(record, IndexValue.offset(value));
-            } catch (IOException e) {
-                if (retryOnNewGeneration(g, e, attempt)) {
-                    continue;
-                }
-                if (e instanceof EOFException) {
-                    throw corrupt(needleId, "record runs past the end of the file");
-                }
-                throw VolumeException.fromIo("read needle " + needleId, e);
-            }
-            NeedleHeader header = NeedleFormat.parseHeader(record, 0);
-            int cookie = header == null ? 0 : header.cookie();
-            ByteBuffer data = verify(g, record, needleId, cookie, length);
-            long sequence = record.getLong(NeedleFormat.HEADER_BYTES + length + 4);
-            return new ReplicatedNeedle(needleId, cookie, false, sequence, data);
-        }
+        LoadedRecord r = loadRecord(needleId);
+        NeedleHeader header = NeedleFormat.parseHeader(r.bytes(), 0);
+        int cookie = header == null ? 0 : header.cookie();
+        ByteBuffer data = verify(r.generation(), r.bytes(), needleId, cookie, r.length());
+        long sequence = r.bytes().getLong(NeedleFormat.HEADER_BYTES + r.length() + 4);
+        return new ReplicatedNeedle(needleId, cookie, false, sequence, data);
     }
 
     /**

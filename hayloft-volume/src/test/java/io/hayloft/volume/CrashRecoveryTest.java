@@ -10,6 +10,7 @@ import io.hayloft.volume.format.IndexFileFormat;
 import io.hayloft.volume.format.NeedleFormat;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -176,6 +177,47 @@ class CrashRecoveryTest {
                     assertThat(e.code()).isIn(VolumeErrorCode.CORRUPT, VolumeErrorCode.NOT_FOUND);
                 }
             }
+        }
+    }
+
+    /**
+     * Flip one byte in each field of a record: a healthy replica's copy of the record repairs it in
+     * place, byte for byte as it was, and a copy that does not fit is refused.
+     */
+    @Test
+    void aDamagedRecordIsRewrittenInPlaceFromAHealthyCopy() throws Exception {
+        int dataLength = 13;
+        Path golden = Files.createDirectory(dir.resolve("golden"));
+        long victimStart;
+        ReplicatedNeedle healthy;
+        try (Volume v = Volume.create(golden, 1, 42, config(false))) {
+            v.append(1, 1, bytes(1, 100));
+            victimStart = v.stats().sizeBytes();
+            v.append(2, 2, bytes(2, dataLength));
+            v.append(3, 3, bytes(3, 100));
+            healthy = v.readRecord(2);
+        }
+        assertThat(healthy.cookie()).isEqualTo(2);
+        assertThat(healthy.sequence()).isEqualTo(2);
+        byte[] goldenBytes = Files.readAllBytes(golden.resolve("1.dat"));
+        long recordBytes = NeedleFormat.recordBytes(dataLength);
+        for (long o = 0; o < recordBytes; o++) {
+            Path work = dir.resolve("r" + o);
+            Files.createDirectory(work);
+            for (String f : new String[] {"1.dat", "1.idx"}) {
+                Files.copy(golden.resolve(f), work.resolve(f));
+            }
+            flip(work.resolve("1.dat"), victimStart + o);
+            long at = o;
+            try (Volume v = Volume.open(work, 1, config(false))) {
+                assertCode(VolumeErrorCode.CORRUPT, () -> v.readRecord(2));
+                assertCode(VolumeErrorCode.BAD_INPUT, () -> v.repairRecord(new ReplicatedNeedle(2, 2, false, 2,
+                        ByteBuffer.wrap(bytes(2, dataLength + 1)))));
+                v.repairRecord(healthy);
+                assertThat(toArray(v.read(2, 2))).as("flip at %d", at).isEqualTo(bytes(2, dataLength));
+                assertThat(v.scrub()).isEmpty();
+            }
+            assertThat(Files.readAllBytes(work.resolve("1.dat"))).as("flip at %d", at).isEqualTo(goldenBytes);
         }
     }
 
