@@ -373,7 +373,8 @@ public final class LocalCluster implements AutoCloseable {
                     first = records;
                 } else if (!records.equals(first)) {
                     return "volume " + id + " on " + r.getStoreId() + " holds other records than on "
-                            + v.getReplicas(0).getStoreId();
+                            + v.getReplicas(0).getStoreId() + " (sequence:needle:cookie:tombstone:size): "
+                            + firstDifference(first, records);
                 }
             }
             if (v.getState() == VolumeState.VOLUME_DEGRADED || v.getState() == VolumeState.VOLUME_READONLY && !full) {
@@ -388,6 +389,18 @@ public final class LocalCluster implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    private static String firstDifference(List<String> a, List<String> b) {
+        for (int i = 0; i < Math.max(a.size(), b.size()); i++) {
+            String x = i < a.size() ? a.get(i) : "none";
+            String y = i < b.size() ? b.get(i) : "none";
+            if (!x.equals(y)) {
+                return "record " + i + " is " + x + " there and " + y + " here (" + a.size() + " and " + b.size()
+                        + " records)";
+            }
+        }
+        return "none";
     }
 
     /** A volume's records, one line each (sequence, needle, cookie, tombstone, size), in order. */

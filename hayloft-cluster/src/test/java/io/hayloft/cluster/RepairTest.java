@@ -95,6 +95,9 @@ class RepairTest {
         assertThat(lost).isNotEmpty();
 
         cluster.stopStore(0);
+        // Three missed heartbeats make it suspect, the dead timeout dead.
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> cluster.storeState(0) == StoreState.STORE_SUSPECT);
         await().atMost(Duration.ofSeconds(20)).until(() -> cluster.storeState(0) == StoreState.STORE_DEAD);
         cluster.awaitHealed(Duration.ofSeconds(60));
         assertThat(volumesOn("store0")).isEmpty();

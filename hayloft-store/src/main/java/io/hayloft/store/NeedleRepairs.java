@@ -18,7 +18,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
-import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -178,15 +177,18 @@ final class NeedleRepairs implements AutoCloseable {
                         .withDeadlineAfter(READ_RECORD_MS, TimeUnit.MILLISECONDS)
                         .readRecord(ReadRecordRequest.newBuilder().setVolumeId(d.volumeId())
                                 .setNeedleId(d.needleId()).build());
-                CRC32C crc = new CRC32C();
-                crc.update(record.getData().asReadOnlyByteBuffer());
-                if (record.getNeedleId() != d.needleId() || record.getTombstone()
-                        || (int) crc.getValue() != record.getCrc32C()) {
-                    tried.append("; ").append(r.getStoreId()).append(": arrived damaged");
+                ReplicatedNeedle healthy;
+                try {
+                    healthy = CatchUpRecords.fromWire(record, d.volumeId(), r.getStoreId());
+                } catch (VolumeException damaged) {
+                    tried.append("; ").append(damaged.getMessage());
                     continue;
                 }
-                volume.repairRecord(new ReplicatedNeedle(record.getNeedleId(), record.getCookie(), false,
-                        record.getSequence(), record.getData().asReadOnlyByteBuffer()));
+                if (healthy.needleId() != d.needleId() || healthy.tombstone()) {
+                    tried.append("; ").append(r.getStoreId()).append(": answered with another record");
+                    continue;
+                }
+                volume.repairRecord(healthy);
                 repaired.incrementAndGet();
                 log.info("volume {}: needle {} repaired from store {}", d.volumeId(), d.needleId(), r.getStoreId());
                 return;

@@ -1,11 +1,7 @@
 package io.hayloft.store;
 
 import com.google.protobuf.ByteString;
-import io.grpc.StatusRuntimeException;
 import io.hayloft.proto.WireErrors;
-import io.hayloft.proto.v1.CatchUpRecord;
-import io.hayloft.proto.v1.CatchUpRequest;
-import io.hayloft.proto.v1.StoreGrpc;
 import io.hayloft.proto.v1.CreateVolumeRequest;
 import io.hayloft.proto.v1.ErrorCode;
 import io.hayloft.proto.v1.Fid;
@@ -13,13 +9,8 @@ import io.hayloft.proto.v1.StoreInfo;
 import io.hayloft.proto.v1.WriteHeader;
 import io.hayloft.volume.ReplicatedNeedle;
 import io.hayloft.volume.Volume;
-import io.hayloft.volume.VolumeErrorCode;
 import io.hayloft.volume.VolumeException;
-import io.hayloft.volume.VolumeSet;
-import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +27,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Replication {
     private static final Logger log = LoggerFactory.getLogger(Replication.class);
-    private static final long CATCH_UP_DEADLINE_MINUTES = 30;
 
     private final String storeId;
     private final ReplicaSets sets;
@@ -127,62 +117,6 @@ final class Replication {
             throw WireErrors.toStatus(ErrorCode.NOT_PRIMARY, "store " + primaryStoreId + " is not the primary of volume "
                     + volumeId + " on store " + storeId + "; " + primary + " is");
         }
-    }
-
-    /**
-     * Brings this store's secondary replicas up to their primaries: for each, asks the primary for
-     * the records after the replica's last sequence and applies them in order. Run when the store
-     * starts, since records may have reached the primaries while it was away (writes that then
-     * failed, unacknowledged, and turned the volume read-only). Returns the records applied; a
-     * volume whose primary cannot be reached is left as it is and logged.
-     */
-    long catchUpWithPrimaries(VolumeSet volumes) {
-        long applied = 0;
-        for (Volume volume : volumes.volumes()) {
-            CreateVolumeRequest set = sets.get(volume.id()).orElse(null);
-            if (set == null || set.getReplicasCount() < 2 || set.getReplicas(0).getStoreId().equals(storeId)) {
-                continue;
-            }
-            StoreInfo primary = set.getReplicas(0);
-            try {
-                applied += catchUp(volume, primary);
-            } catch (StatusRuntimeException | VolumeException e) {
-                log.warn("volume {}: could not catch up with primary {} at {}: {}", volume.id(),
-                        primary.getStoreId(), primary.getAddress(), e.getMessage());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return applied;
-            }
-        }
-        return applied;
-    }
-
-    /** Applies the records the primary has after this replica's last sequence; returns how many. */
-    long catchUp(Volume volume, StoreInfo primary) throws VolumeException, InterruptedException {
-        long applied = 0;
-        Iterator<CatchUpRecord> records = StoreGrpc.newBlockingStub(peers.get(primary.getAddress()))
-                .withDeadlineAfter(CATCH_UP_DEADLINE_MINUTES, TimeUnit.MINUTES)
-                .catchUp(CatchUpRequest.newBuilder().setVolumeId(volume.id())
-                        .setAfterSequence(volume.lastSequence()).build());
-        while (records.hasNext()) {
-            CatchUpRecord r = records.next();
-            if (r.getSequence() <= volume.lastSequence()) {
-                continue;
-            }
-            CRC32C crc = new CRC32C();
-            crc.update(r.getData().asReadOnlyByteBuffer());
-            if ((int) crc.getValue() != r.getCrc32C()) {
-                throw new VolumeException(VolumeErrorCode.CORRUPT, "record " + r.getSequence()
-                        + " arrived damaged from " + primary.getStoreId());
-            }
-            order.apply(volume, new ReplicatedNeedle(r.getNeedleId(), r.getCookie(), r.getTombstone(),
-                    r.getSequence(), r.getData().asReadOnlyByteBuffer()));
-            applied++;
-        }
-        if (applied > 0) {
-            log.info("volume {}: caught up {} records from primary {}", volume.id(), applied, primary.getStoreId());
-        }
-        return applied;
     }
 
     private List<StoreInfo> secondaries(int volumeId) {

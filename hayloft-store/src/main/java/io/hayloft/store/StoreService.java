@@ -131,7 +131,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
         this.bytesInFlight = new BytesInFlight(config.bytesInFlightMax());
         this.writes = new NeedleWrites(volumes, replication, bytesInFlight);
         this.executor = executor;
-        this.repairs = new VolumeRepairs(storeId, volumes, replicaSets, replication, peers, executor, creating);
+        this.repairs = new VolumeRepairs(storeId, volumes, replicaSets, peers, executor, creating);
         this.needleRepairs = new NeedleRepairs(storeId, volumes, replicaSets, peers, config);
     }
 
@@ -277,12 +277,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
     public void readRecord(ReadRecordRequest request, StreamObserver<CatchUpRecord> out) {
         offload(out, () -> {
             try {
-                ReplicatedNeedle r = volumes.get(request.getVolumeId()).readRecord(request.getNeedleId());
-                CRC32C crc = new CRC32C();
-                crc.update(r.data().duplicate());
-                out.onNext(CatchUpRecord.newBuilder().setNeedleId(r.needleId()).setCookie(r.cookie())
-                        .setSequence(r.sequence()).setData(ByteString.copyFrom(r.data().duplicate()))
-                        .setCrc32C((int) crc.getValue()).build());
+                out.onNext(CatchUpRecords.toWire(volumes.get(request.getVolumeId()).readRecord(request.getNeedleId())));
                 out.onCompleted();
             } catch (VolumeException e) {
                 if (e.code() == VolumeErrorCode.CORRUPT) {
@@ -346,12 +341,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
                     break;
                 }
                 for (ReplicatedNeedle r : batch) {
-                    CRC32C crc = new CRC32C();
-                    crc.update(r.data().duplicate());
-                    out.onNext(CatchUpRecord.newBuilder().setNeedleId(r.needleId()).setCookie(r.cookie())
-                            .setTombstone(r.tombstone()).setSequence(r.sequence())
-                            .setData(ByteString.copyFrom(r.data().duplicate())).setCrc32C((int) crc.getValue())
-                            .build());
+                    out.onNext(CatchUpRecords.toWire(r));
                     after = r.sequence();
                 }
             }
@@ -455,54 +445,58 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
 
     @Override
     public void copyVolume(CopyVolumeRequest request, StreamObserver<CopyVolumeProgress> out) {
-        offload(out, () -> {
-            try {
-                repairs.copy(request, out::onNext);
-                out.onCompleted();
-            } catch (IOException | InterruptedException | RuntimeException e) {
-                out.onError(repairFailure(e, "copy volume " + request.getVolumeId()));
-            }
+        repairCall(out, "copy volume " + request.getVolumeId(), () -> {
+            repairs.copy(request, out::onNext);
+            return null;
         });
     }
 
     @Override
     public void setReplicas(SetReplicasRequest request, StreamObserver<SetReplicasResponse> out) {
-        offload(out, () -> {
-            try {
-                repairs.setReplicas(CreateVolumeRequest.newBuilder().setVolumeId(request.getVolumeId())
-                        .addAllReplicas(request.getReplicasList()).build());
-                out.onNext(SetReplicasResponse.getDefaultInstance());
-                out.onCompleted();
-            } catch (IOException | RuntimeException e) {
-                out.onError(repairFailure(e, "set the replicas of volume " + request.getVolumeId()));
-            }
+        repairCall(out, "set the replicas of volume " + request.getVolumeId(), () -> {
+            repairs.setReplicas(CreateVolumeRequest.newBuilder().setVolumeId(request.getVolumeId())
+                    .addAllReplicas(request.getReplicasList()).build());
+            return SetReplicasResponse.getDefaultInstance();
         });
     }
 
     @Override
     public void catchUpVolume(CatchUpVolumeRequest request, StreamObserver<CatchUpVolumeResponse> out) {
-        offload(out, () -> {
-            try {
-                long applied = repairs.catchUp(request.getVolumeId());
-                out.onNext(CatchUpVolumeResponse.newBuilder().setRecordsApplied(applied)
-                        .setLastSequence(volumes.get(request.getVolumeId()).lastSequence()).build());
-                out.onCompleted();
-            } catch (VolumeException | InterruptedException | RuntimeException e) {
-                out.onError(repairFailure(e, "catch up volume " + request.getVolumeId()));
-            }
+        repairCall(out, "catch up volume " + request.getVolumeId(), () -> {
+            long applied = repairs.catchUp(request.getVolumeId());
+            return CatchUpVolumeResponse.newBuilder().setRecordsApplied(applied)
+                    .setLastSequence(volumes.get(request.getVolumeId()).lastSequence()).build();
         });
     }
 
     @Override
     public void dropVolume(DropVolumeRequest request, StreamObserver<DropVolumeResponse> out) {
+        repairCall(out, "drop volume " + request.getVolumeId(), () -> {
+            repairs.drop(request.getVolumeId());
+            return DropVolumeResponse.getDefaultInstance();
+        });
+    }
+
+    /** A repair call's work, which answers with its result (null: it answered as it went). */
+    @FunctionalInterface
+    private interface RepairWork<T> {
+        T run() throws IOException, InterruptedException;
+    }
+
+    /** Runs a repair call's work on its own thread, and answers with its result or its failure. */
+    private <T> void repairCall(StreamObserver<T> out, String what, RepairWork<T> work) {
         offload(out, () -> {
+            T result;
             try {
-                repairs.drop(request.getVolumeId());
-                out.onNext(DropVolumeResponse.getDefaultInstance());
-                out.onCompleted();
-            } catch (IOException | RuntimeException e) {
-                out.onError(repairFailure(e, "drop volume " + request.getVolumeId()));
+                result = work.run();
+            } catch (IOException | InterruptedException | RuntimeException e) {
+                out.onError(repairFailure(e, what));
+                return;
             }
+            if (result != null) {
+                out.onNext(result);
+            }
+            out.onCompleted();
         });
     }
 
@@ -520,7 +514,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
 
     /** Brings this store's secondary replicas up to their primaries; returns the records applied. */
     public long catchUpWithPrimaries() {
-        return replication.catchUpWithPrimaries(volumes);
+        return repairs.catchUpWithPrimaries();
     }
 
     @Override

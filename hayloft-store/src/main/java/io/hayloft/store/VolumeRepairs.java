@@ -17,12 +17,13 @@ import io.hayloft.volume.VolumeException;
 import io.hayloft.volume.VolumeSet;
 import java.io.IOException;
 import java.util.Iterator;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,33 +31,32 @@ import org.slf4j.LoggerFactory;
  * A store's part in repair, on meta's request: copying a volume from a healthy replica, taking a
  * new replica set, catching a secondary up with its primary, and dropping a replica.
  *
- * <p>Implementation notes. A copy pulls the source's records after its own last sequence (the
- * source's {@code CatchUp} stream), so an interrupted copy of the same volume resumes where it
- * stopped. Records are applied in sequence order through {@link ReplicaOrder}, many at once, so
- * that they share fsyncs; the copy ends once a pass over the source brings nothing new. The rate
- * limit holds the reading of the stream, and gRPC's flow control passes that back to the source.
+ * <p>Implementation notes. A copy or a catch-up pulls the source's records after the replica's
+ * own last sequence (the source's {@code CatchUp} stream), so an interrupted copy of the same
+ * volume resumes where it stopped. Records are applied in sequence order, many at once so that
+ * they share fsyncs ({@link Pipeline}); a pull ends once a pass over the source brings nothing
+ * new. The rate limit holds the reading of the stream, and gRPC's flow control passes that back
+ * to the source.
  */
 final class VolumeRepairs {
     private static final Logger log = LoggerFactory.getLogger(VolumeRepairs.class);
     /** Records of a copy being applied at once. */
     private static final int APPLYING_MAX = 256;
     private static final long PROGRESS_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
-    private static final long COPY_DEADLINE_HOURS = 24;
+    private static final long PULL_DEADLINE_HOURS = 24;
 
     private final String storeId;
     private final VolumeSet volumes;
     private final ReplicaSets sets;
-    private final Replication replication;
     private final PeerChannels peers;
     private final Executor executor;
     private final Object creating;
 
-    VolumeRepairs(String storeId, VolumeSet volumes, ReplicaSets sets, Replication replication, PeerChannels peers,
+    VolumeRepairs(String storeId, VolumeSet volumes, ReplicaSets sets, PeerChannels peers,
             Executor executor, Object creating) {
         this.storeId = storeId;
         this.volumes = volumes;
         this.sets = sets;
-        this.replication = replication;
         this.peers = peers;
         this.executor = executor;
         this.creating = creating;
@@ -81,7 +81,18 @@ final class VolumeRepairs {
                     + " must not be first in the replicas of volume " + request.getVolumeId());
         }
         Volume volume = prepare(set);
-        RateLimit limit = new RateLimit(request.getBytesPerSecond());
+        CopyVolumeProgress last = pull(volume, source, new RateLimit(request.getBytesPerSecond()), progress);
+        log.info("volume {}: copied {} records ({} bytes) from store {}; last sequence {}", volume.id(),
+                last.getRecordsCopied(), last.getBytesCopied(), source.getStoreId(), last.getLastSequence());
+        progress.accept(last.toBuilder().setDone(true).build());
+    }
+
+    /**
+     * Applies the records {@code source} has after the volume's last sequence, pass after pass,
+     * until a pass brings nothing new; returns what was pulled, with the volume's last sequence.
+     */
+    private CopyVolumeProgress pull(Volume volume, StoreInfo source, RateLimit limit,
+            Consumer<CopyVolumeProgress> progress) throws VolumeException, InterruptedException {
         long bytes = 0;
         long records = 0;
         long lastReport = System.nanoTime();
@@ -90,7 +101,7 @@ final class VolumeRepairs {
             Pipeline pipeline = new Pipeline(volume);
             try {
                 Iterator<CatchUpRecord> it = StoreGrpc.newBlockingStub(peers.get(source.getAddress()))
-                        .withDeadlineAfter(COPY_DEADLINE_HOURS, TimeUnit.HOURS)
+                        .withDeadlineAfter(PULL_DEADLINE_HOURS, TimeUnit.HOURS)
                         .catchUp(CatchUpRequest.newBuilder().setVolumeId(volume.id())
                                 .setAfterSequence(volume.lastSequence()).build());
                 long after = volume.lastSequence();
@@ -100,14 +111,7 @@ final class VolumeRepairs {
                         continue;
                     }
                     after = r.getSequence();
-                    CRC32C crc = new CRC32C();
-                    crc.update(r.getData().asReadOnlyByteBuffer());
-                    if ((int) crc.getValue() != r.getCrc32C()) {
-                        throw new VolumeException(VolumeErrorCode.CORRUPT, "record " + r.getSequence() + " of volume "
-                                + volume.id() + " arrived damaged from " + source.getStoreId());
-                    }
-                    pipeline.apply(new ReplicatedNeedle(r.getNeedleId(), r.getCookie(), r.getTombstone(),
-                            r.getSequence(), r.getData().asReadOnlyByteBuffer()));
+                    pipeline.apply(CatchUpRecords.fromWire(r, volume.id(), source.getStoreId()));
                     bytes += r.getData().size();
                     records++;
                     passRecords++;
@@ -122,13 +126,10 @@ final class VolumeRepairs {
                 pipeline.finish();
             }
             if (passRecords == 0) {
-                break;
+                return CopyVolumeProgress.newBuilder().setBytesCopied(bytes).setRecordsCopied(records)
+                        .setLastSequence(volume.lastSequence()).build();
             }
         }
-        log.info("volume {}: copied {} records ({} bytes) from store {}; last sequence {}", volume.id(), records,
-                bytes, source.getStoreId(), volume.lastSequence());
-        progress.accept(CopyVolumeProgress.newBuilder().setBytesCopied(bytes).setRecordsCopied(records)
-                .setLastSequence(volume.lastSequence()).setDone(true).build());
     }
 
     /**
@@ -174,7 +175,34 @@ final class VolumeRepairs {
         if (set.getReplicasCount() < 2 || set.getReplicas(0).getStoreId().equals(storeId)) {
             return 0;
         }
-        return replication.catchUp(volume, set.getReplicas(0));
+        StoreInfo primary = set.getReplicas(0);
+        long applied = pull(volume, primary, new RateLimit(0), p -> { }).getRecordsCopied();
+        if (applied > 0) {
+            log.info("volume {}: caught up {} records from primary {}", volumeId, applied, primary.getStoreId());
+        }
+        return applied;
+    }
+
+    /**
+     * Brings every secondary replica of this store level with its primary. Run when the store
+     * starts, since records may have reached the primaries while it was away (writes that then
+     * failed, unacknowledged, and turned the volume read-only). Returns the records applied; a
+     * volume whose primary cannot be reached is left as it is and logged (the replication manager
+     * catches it up later).
+     */
+    long catchUpWithPrimaries() {
+        long applied = 0;
+        for (Volume volume : volumes.volumes()) {
+            try {
+                applied += catchUp(volume.id());
+            } catch (StatusRuntimeException | VolumeException e) {
+                log.warn("volume {}: could not catch up with its primary: {}", volume.id(), e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return applied;
+            }
+        }
+        return applied;
     }
 
     /** Deletes this store's replica of a volume and its replica set; no error when there is none. */
@@ -187,13 +215,17 @@ final class VolumeRepairs {
     }
 
     /**
-     * Applies records in sequence order, many at once: each on a thread of the executor, waiting
-     * its turn in {@link ReplicaOrder}; bounded; the first failure stops the copy.
+     * Applies records in sequence order, many at once: each on a thread of the executor, starting
+     * once the one before has its place in the volume's write order (so that they share fsyncs),
+     * never after one that was refused: a pull must not leave a gap that the refused record could
+     * no longer fill. Bounded; the first failure stops the pull.
      */
     private final class Pipeline {
         private final Volume volume;
         private final Semaphore slots = new Semaphore(APPLYING_MAX);
         private final AtomicReference<Exception> failure = new AtomicReference<>();
+        /** Completes once the record handed over last has its place; fails when it was refused. */
+        private CompletableFuture<Void> placed = CompletableFuture.completedFuture(null);
 
         Pipeline(Volume volume) {
             this.volume = volume;
@@ -202,15 +234,19 @@ final class VolumeRepairs {
         void apply(ReplicatedNeedle record) throws VolumeException, InterruptedException {
             rethrow();
             slots.acquire();
+            CompletableFuture<Void> before = placed;
+            CompletableFuture<Void> mine = new CompletableFuture<>();
+            placed = mine;
             try {
                 executor.execute(() -> {
                     try {
-                        replication.order().apply(volume, record);
+                        before.join();
+                        volume.applyReplicated(record, () -> mine.complete(null));
+                    } catch (CompletionException e) {
+                        mine.completeExceptionally(e.getCause()); // the one before was refused
                     } catch (VolumeException | RuntimeException e) {
+                        mine.completeExceptionally(e);
                         failure.compareAndSet(null, e);
-                    } catch (InterruptedException e) {
-                        failure.compareAndSet(null, e);
-                        Thread.currentThread().interrupt();
                     } finally {
                         slots.release();
                     }

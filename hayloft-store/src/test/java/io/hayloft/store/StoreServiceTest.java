@@ -13,13 +13,20 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.hayloft.proto.v1.CatchUpRecord;
 import io.hayloft.proto.v1.CatchUpRequest;
+import io.hayloft.proto.v1.CatchUpVolumeRequest;
+import io.hayloft.proto.v1.CopyVolumeProgress;
+import io.hayloft.proto.v1.CopyVolumeRequest;
 import io.hayloft.proto.v1.CreateVolumeRequest;
 import io.hayloft.proto.v1.DeleteNeedleRequest;
+import io.hayloft.proto.v1.DropVolumeRequest;
 import io.hayloft.proto.v1.ErrorCode;
 import io.hayloft.proto.v1.Fid;
 import io.hayloft.proto.v1.ReadNeedleRequest;
 import io.hayloft.proto.v1.ReadNeedleResponse;
+import io.hayloft.proto.v1.ReadRecordRequest;
+import io.hayloft.proto.v1.SetReplicasRequest;
 import io.hayloft.proto.v1.StoreGrpc;
+import io.hayloft.proto.v1.StoreInfo;
 import io.hayloft.proto.v1.WriteHeader;
 import io.hayloft.proto.v1.WriteNeedleRequest;
 import io.hayloft.proto.v1.WriteNeedleResponse;
@@ -198,6 +205,125 @@ class StoreServiceTest {
     private ErrorCode codeOfWrite(StoreGrpc.StoreStub stub, Fid fid, byte[] data) {
         Throwable t = catchThrowable(() -> write(stub, fid, data, crc(data), 0));
         return t == null ? null : codeOf(t);
+    }
+
+    /** Repair calls that cannot be right are refused with a typed error, and leave nothing behind. */
+    @Test
+    void badRepairRequestsAreRefused() throws Exception {
+        StoreInfo self = StoreInfo.newBuilder().setStoreId("a").setAddress("127.0.0.1:" + server.port()).build();
+        StoreInfo other = StoreInfo.newBuilder().setStoreId("b").setAddress("127.0.0.1:1").build();
+        CopyVolumeRequest fromItself = CopyVolumeRequest.newBuilder().setVolumeId(2).addReplicas(other)
+                .addReplicas(self).setSource(self).build();
+        assertThat(codeOf(catchThrowable(() -> blocking.copyVolume(fromItself).next())))
+                .isEqualTo(ErrorCode.BAD_REQUEST);
+        CopyVolumeRequest asPrimary = CopyVolumeRequest.newBuilder().setVolumeId(2).addReplicas(self)
+                .addReplicas(other).setSource(other).build();
+        assertThat(codeOf(catchThrowable(() -> blocking.copyVolume(asPrimary).next())))
+                .isEqualTo(ErrorCode.BAD_REQUEST);
+        CopyVolumeRequest withoutMe = CopyVolumeRequest.newBuilder().setVolumeId(2).addReplicas(other)
+                .setSource(other).build();
+        assertThat(codeOf(catchThrowable(() -> blocking.copyVolume(withoutMe).next())))
+                .isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(server.volumes().volumes()).extracting(v -> v.id()).containsExactly(1);
+
+        assertThat(codeOf(catchThrowable(() -> blocking.setReplicas(SetReplicasRequest.newBuilder().setVolumeId(9)
+                .addReplicas(self).build())))).isEqualTo(ErrorCode.NO_SUCH_VOLUME);
+        assertThat(codeOf(catchThrowable(() -> blocking.setReplicas(SetReplicasRequest.newBuilder().setVolumeId(1)
+                .addReplicas(other).build())))).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(codeOf(catchThrowable(() -> blocking.readRecord(ReadRecordRequest.newBuilder().setVolumeId(1)
+                .setNeedleId(404).build())))).isEqualTo(ErrorCode.NOT_FOUND);
+        assertThat(codeOf(catchThrowable(() -> blocking.catchUpVolume(CatchUpVolumeRequest.newBuilder()
+                .setVolumeId(9).build())))).isEqualTo(ErrorCode.NO_SUCH_VOLUME);
+        // Dropping a volume this store does not hold is no error (meta may ask twice).
+        blocking.dropVolume(DropVolumeRequest.newBuilder().setVolumeId(9).build());
+    }
+
+    /**
+     * A volume copied from another store over CopyVolume holds the same records, the copy
+     * resumes after the records it has, and ReadRecord serves a record whole with its sequence.
+     */
+    @Test
+    void aVolumeIsCopiedAndACopyResumesWhereItStopped() throws Exception {
+        for (int i = 1; i <= 30; i++) {
+            byte[] data = bytes(i, i * 1000);
+            write(async, fid(i, i), data, crc(data), 0);
+        }
+        blocking.deleteNeedle(DeleteNeedleRequest.newBuilder().setFid(fid(5, 5)).build());
+        CatchUpRecord record = blocking.readRecord(ReadRecordRequest.newBuilder().setVolumeId(1).setNeedleId(7).build());
+        assertThat(record.getCookie()).isEqualTo(7);
+        assertThat(record.getSequence()).isEqualTo(7);
+        assertThat(record.getData().toByteArray()).isEqualTo(bytes(7, 7000));
+        try (StoreServer other = StoreServer.start("b", dir.resolve("b"), VolumeConfig.defaults(),
+                new InetSocketAddress("127.0.0.1", 0))) {
+            ManagedChannel otherChannel = NettyChannelBuilder.forAddress("127.0.0.1", other.port()).usePlaintext().build();
+            try {
+                StoreGrpc.StoreBlockingStub b = StoreGrpc.newBlockingStub(otherChannel)
+                        .withDeadlineAfter(30, TimeUnit.SECONDS);
+                StoreInfo source = StoreInfo.newBuilder().setStoreId("a").setAddress("127.0.0.1:" + server.port())
+                        .build();
+                StoreInfo target = StoreInfo.newBuilder().setStoreId("b").setAddress("127.0.0.1:" + other.port())
+                        .build();
+                CopyVolumeRequest copy = CopyVolumeRequest.newBuilder().setVolumeId(1).addReplicas(source)
+                        .addReplicas(target).setSource(source).setSalt(3).build();
+                CopyVolumeProgress last = null;
+                for (Iterator<CopyVolumeProgress> it = b.copyVolume(copy); it.hasNext(); ) {
+                    last = it.next();
+                }
+                assertThat(last.getDone()).isTrue();
+                assertThat(last.getRecordsCopied()).isEqualTo(31);
+                assertThat(last.getLastSequence()).isEqualTo(31);
+
+                // The source takes more writes; the same copy again brings only those.
+                for (int i = 31; i <= 35; i++) {
+                    byte[] data = bytes(i, 100);
+                    write(async, fid(i, i), data, crc(data), 0);
+                }
+                for (Iterator<CopyVolumeProgress> it = b.copyVolume(copy); it.hasNext(); ) {
+                    last = it.next();
+                }
+                assertThat(last.getRecordsCopied()).isEqualTo(5);
+                assertThat(last.getLastSequence()).isEqualTo(36);
+                assertThat(StoreTestSupport.read(b, fid(20, 20))).isEqualTo(bytes(20, 20_000));
+                assertThat(StoreTestSupport.read(b, fid(33, 33))).isEqualTo(bytes(33, 100));
+                assertThat(codeOf(catchThrowable(() -> StoreTestSupport.read(b, fid(5, 5)))))
+                        .isEqualTo(ErrorCode.DELETED);
+            } finally {
+                otherChannel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /**
+     * A copy stops at the first record its replica refuses and applies none after it, though
+     * records are applied many at once: a gap the refused record could never fill would leave the
+     * replicas different for good.
+     */
+    @Test
+    void aCopyAppliesNothingPastARecordItsReplicaRefuses() throws Exception {
+        int[] sizes = {1000, 1000, 10_000, 1000, 1000, 1000};
+        for (int i = 0; i < sizes.length; i++) {
+            byte[] data = bytes(i + 1, sizes[i]);
+            write(async, fid(i + 1, 1), data, crc(data), 0);
+        }
+        try (StoreServer other = StoreServer.start("b", dir.resolve("b"),
+                VolumeConfig.defaults().withNeedleSizeBytesMax(4096), new InetSocketAddress("127.0.0.1", 0))) {
+            ManagedChannel otherChannel = NettyChannelBuilder.forAddress("127.0.0.1", other.port()).usePlaintext().build();
+            try {
+                StoreInfo source = StoreInfo.newBuilder().setStoreId("a").setAddress("127.0.0.1:" + server.port())
+                        .build();
+                StoreInfo target = StoreInfo.newBuilder().setStoreId("b").setAddress("127.0.0.1:" + other.port())
+                        .build();
+                CopyVolumeRequest copy = CopyVolumeRequest.newBuilder().setVolumeId(1).addReplicas(source)
+                        .addReplicas(target).setSource(source).build();
+                Iterator<CopyVolumeProgress> it = StoreGrpc.newBlockingStub(otherChannel)
+                        .withDeadlineAfter(30, TimeUnit.SECONDS).copyVolume(copy);
+                assertThat(codeOf(catchThrowable(() -> it.forEachRemaining(p -> { }))))
+                        .isEqualTo(ErrorCode.NEEDLE_TOO_LARGE);
+                assertThat(other.volumes().get(1).lastSequence()).isEqualTo(2);
+            } finally {
+                otherChannel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+            }
+        }
     }
 
     /** A second store catches up from the first through CatchUp and replica writes. */

@@ -61,7 +61,7 @@ public final class StatusCommand extends ClusterCommand {
     }
 
     /** The time the copies left take at the recent rate, when there is one. */
-    static String timeLeft(RepairStatus r) {
+    private static String timeLeft(RepairStatus r) {
         if (r.getBytesLeft() == 0 || r.getBytesPerSecond() == 0) {
             return "";
         }

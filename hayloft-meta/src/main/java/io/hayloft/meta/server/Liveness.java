@@ -34,7 +34,6 @@ final class Liveness {
     private final ConcurrentHashMap<String, Long> lastBeat = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Map<Integer, VolumeReport>> reportsByStore = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> freeBytes = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<Integer, VolumeReport> volumeReports = new ConcurrentHashMap<>();
     private long term = -1;
     private long leadingSince;
 
@@ -52,19 +51,25 @@ final class Liveness {
             reports.put(r.getVolumeId(), r);
         }
         reportsByStore.put(heartbeat.getStoreId(), Map.copyOf(reports));
-        for (VolumeReport r : heartbeat.getVolumesList()) {
-            volumeReports.merge(r.getVolumeId(), r, (old, now) -> now.getLastSequence() >= old.getLastSequence()
-                    || now.getSizeBytes() >= old.getSizeBytes() ? now : old);
-        }
     }
 
     void registered(String storeId) {
         lastBeat.put(storeId, System.nanoTime());
     }
 
-    /** The latest report of each volume's size, from its replicas' heartbeats. */
-    Map<Integer, VolumeReport> volumeReports() {
-        return volumeReports;
+    /**
+     * The most advanced report of a volume among its replicas' latest heartbeats (the one with the
+     * highest last sequence), or null when none reported it.
+     */
+    VolumeReport latestReport(int volumeId) {
+        VolumeReport best = null;
+        for (Map<Integer, VolumeReport> reports : reportsByStore.values()) {
+            VolumeReport r = reports.get(volumeId);
+            if (r != null && (best == null || r.getLastSequence() > best.getLastSequence())) {
+                best = r;
+            }
+        }
+        return best;
     }
 
     /**
@@ -73,11 +78,6 @@ final class Liveness {
      */
     Map<Integer, VolumeReport> reportsOf(String storeId) {
         return reportsByStore.get(storeId);
-    }
-
-    /** When the store's latest heartbeat came ({@link System#nanoTime()}), or null. */
-    Long lastBeat(String storeId) {
-        return lastBeat.get(storeId);
     }
 
     Long freeBytes(String storeId) {

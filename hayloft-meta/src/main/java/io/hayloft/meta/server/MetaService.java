@@ -324,7 +324,7 @@ final class MetaService extends MetaGrpc.MetaImplBase {
                 }
                 return all;
             })) {
-                VolumeReport report = liveness.volumeReports().get(v.getVolumeId());
+                VolumeReport report = liveness.latestReport(v.getVolumeId());
                 r.addVolumes(report == null ? v : v.toBuilder().setSizeBytes(report.getSizeBytes())
                         .setGarbageBytes(report.getGarbageBytes()).build());
             }

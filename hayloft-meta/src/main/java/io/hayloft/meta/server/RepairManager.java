@@ -56,9 +56,9 @@ import org.slf4j.LoggerFactory;
  * Tasks wait in a priority queue (fewest live replicas first) and run a few at once, each copy
  * within the configured bandwidth. A volume with no live replica waits for a store to come back.
  *
- * <p>Safety. A task first seals every live replica, so that nothing is acknowledged on the volume
- * while its replicas change (a primary that meta thinks dead but that still runs then fails its
- * writes, as its secondaries refuse them). The new replica set is written through Raft only if
+ * <p>Safety. A copy first seals every surviving replica, and a catch-up the primary, so that
+ * nothing is acknowledged on the volume while its replicas change (a primary that meta thinks dead
+ * but that still runs then fails its writes, as its sealed secondaries refuse them). The new replica set is written through Raft only if
  * the volume still has the set the task started from; then every replica is told its set, the
  * secondaries catch up with the primary, and only then is the volume unsealed and made writable.
  * Replicas are dropped only when the volume has its full set of live replicas elsewhere.
@@ -374,7 +374,7 @@ final class RepairManager {
         StoreInfo primary = null;
         long most = -1;
         for (StoreInfo r : keep) {
-            long last = store(r, "seal volume " + id).setVolumeReadOnly(id, true);
+            long last = setReadOnly(r, id, true);
             if (last > most) {
                 most = last;
                 primary = r;
@@ -391,12 +391,16 @@ final class RepairManager {
         next.add(target);
         t.sourceId = primary.getStoreId();
         log.info("volume {}: copying from store {} to store {} (lost: {})", id, t.sourceId, t.storeId, t.lost);
-        // Level the survivors under the new primary first, so that the source has all they have.
-        for (StoreInfo r : next.subList(0, next.size() - 1)) {
-            store(r, "set the replicas of volume " + id).setReplicas(SetReplicasRequest.newBuilder()
-                    .setVolumeId(id).addAllReplicas(next).build());
+        // Level the survivors under the new primary first, so that the source has all they have:
+        // the secondaries are unsealed to take its records, while the sealed primary takes no writes.
+        List<StoreInfo> survivors = next.subList(0, next.size() - 1);
+        for (StoreInfo r : survivors) {
+            setReplicas(r, id, next);
         }
-        catchUpSecondaries(id, next.subList(0, next.size() - 1));
+        for (StoreInfo r : survivors.subList(1, survivors.size())) {
+            setReadOnly(r, id, false);
+        }
+        catchUpSecondaries(id, survivors);
         CopyVolumeRequest request = CopyVolumeRequest.newBuilder().setVolumeId(id).addAllReplicas(next)
                 .setSource(primary).setBytesPerSecond(node.config().repairBytesPerSecond())
                 .setSalt(salts.computeIfAbsent(id + "/" + target.getStoreId(), k -> random.nextLong())).build();
@@ -435,21 +439,20 @@ final class RepairManager {
         int id = v.getVolumeId();
         List<StoreInfo> replicas = addressed(v.getReplicasList());
         StoreInfo primary = replicas.get(0);
-        store(primary, "seal volume " + id).setVolumeReadOnly(id, true);
+        setReadOnly(primary, id, true);
         for (StoreInfo r : replicas) {
-            store(r, "set the replicas of volume " + id).setReplicas(SetReplicasRequest.newBuilder()
-                    .setVolumeId(id).addAllReplicas(replicas).build());
+            setReplicas(r, id, replicas);
         }
         boolean full = replicas.stream().anyMatch(r -> {
             Map<Integer, VolumeReport> reports = liveness.reportsOf(r.getStoreId());
             return reports != null && reports.containsKey(id) && reports.get(id).getFull();
         });
         for (StoreInfo r : replicas.subList(1, replicas.size())) {
-            store(r, "unseal volume " + id).setVolumeReadOnly(id, false);
+            setReadOnly(r, id, false);
         }
         catchUpSecondaries(id, replicas);
         if (!full) {
-            store(primary, "unseal volume " + id).setVolumeReadOnly(id, false);
+            setReadOnly(primary, id, false);
         }
         VolumeState state = full ? VolumeState.VOLUME_READONLY : VolumeState.VOLUME_WRITABLE;
         node.propose(MetaCommand.newBuilder().setSetVolumeReplicas(SetVolumeReplicasCommand.newBuilder()
@@ -461,8 +464,8 @@ final class RepairManager {
     /** Brings every secondary of {@code replicas} (primary first) level with the primary. */
     private void catchUpSecondaries(int volumeId, List<StoreInfo> replicas) throws MetaException {
         for (StoreInfo r : replicas.subList(1, replicas.size())) {
-            store(r, "catch up volume " + volumeId).catchUpVolume(CatchUpVolumeRequest.newBuilder()
-                    .setVolumeId(volumeId).build());
+            call(r, "catch up volume " + volumeId, TimeUnit.HOURS.toMillis(COPY_CALL_HOURS),
+                    stub -> stub.catchUpVolume(CatchUpVolumeRequest.newBuilder().setVolumeId(volumeId).build()));
         }
     }
 
@@ -473,67 +476,43 @@ final class RepairManager {
         if (now.getReplicasList().stream().anyMatch(r -> r.getStoreId().equals(t.storeId))) {
             return; // it joined the set again meanwhile
         }
-        store(s, "drop volume " + id).dropVolume(DropVolumeRequest.newBuilder().setVolumeId(id).build());
+        call(s, "drop volume " + id, STORE_CALL_MS,
+                stub -> stub.dropVolume(DropVolumeRequest.newBuilder().setVolumeId(id).build()));
         log.info("volume {}: dropped the replica on store {}, which is no longer in its set", id, t.storeId);
     }
 
-    /** A blocking stub to a store whose calls fail as MetaException UNAVAILABLE (or the store's own code). */
-    private StoreCalls store(StoreInfo s, String what) throws MetaException {
+    /** One call to a store, made through a blocking stub that carries the call's deadline. */
+    @FunctionalInterface
+    private interface StoreCall<T> {
+        T run(StoreGrpc.StoreBlockingStub stub);
+    }
+
+    /**
+     * Calls store {@code s} within {@code deadlineMs}; a failure is a MetaException with the
+     * store's own code, or UNAVAILABLE when it did not answer, saying what the call was to do.
+     */
+    private <T> T call(StoreInfo s, String what, long deadlineMs, StoreCall<T> call) throws MetaException {
         if (s == null || s.getAddress().isEmpty()) {
             throw new MetaException(ErrorCode.NO_SUCH_STORE, "no address for a store to " + what);
         }
-        return new StoreCalls(s, what);
+        try {
+            return call.run(StoreGrpc.newBlockingStub(channels.get(s.getAddress()))
+                    .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS));
+        } catch (StatusRuntimeException e) {
+            throw storeFailure(s, what, e);
+        }
     }
 
-    /** The calls a repair makes to one store, each with a deadline, failing as MetaException. */
-    private final class StoreCalls {
-        private final StoreInfo store;
-        private final String what;
+    /** Seals or unseals a store's replica of a volume; returns the replica's last sequence. */
+    private long setReadOnly(StoreInfo s, int volumeId, boolean readOnly) throws MetaException {
+        return call(s, (readOnly ? "seal" : "unseal") + " volume " + volumeId, STORE_CALL_MS,
+                stub -> stub.setVolumeReadOnly(SetVolumeReadOnlyRequest.newBuilder().setVolumeId(volumeId)
+                        .setReadOnly(readOnly).build())).getLastSequence();
+    }
 
-        StoreCalls(StoreInfo store, String what) {
-            this.store = store;
-            this.what = what;
-        }
-
-        private StoreGrpc.StoreBlockingStub stub() {
-            return StoreGrpc.newBlockingStub(channels.get(store.getAddress()))
-                    .withDeadlineAfter(STORE_CALL_MS, TimeUnit.MILLISECONDS);
-        }
-
-        /** Seals or unseals the store's replica; returns its last sequence. */
-        long setVolumeReadOnly(int volumeId, boolean readOnly) throws MetaException {
-            try {
-                return stub().setVolumeReadOnly(SetVolumeReadOnlyRequest.newBuilder().setVolumeId(volumeId)
-                        .setReadOnly(readOnly).build()).getLastSequence();
-            } catch (StatusRuntimeException e) {
-                throw storeFailure(store, what, e);
-            }
-        }
-
-        void setReplicas(SetReplicasRequest r) throws MetaException {
-            try {
-                stub().setReplicas(r);
-            } catch (StatusRuntimeException e) {
-                throw storeFailure(store, what, e);
-            }
-        }
-
-        void catchUpVolume(CatchUpVolumeRequest r) throws MetaException {
-            try {
-                StoreGrpc.newBlockingStub(channels.get(store.getAddress()))
-                        .withDeadlineAfter(COPY_CALL_HOURS, TimeUnit.HOURS).catchUpVolume(r);
-            } catch (StatusRuntimeException e) {
-                throw storeFailure(store, what, e);
-            }
-        }
-
-        void dropVolume(DropVolumeRequest r) throws MetaException {
-            try {
-                stub().dropVolume(r);
-            } catch (StatusRuntimeException e) {
-                throw storeFailure(store, what, e);
-            }
-        }
+    private void setReplicas(StoreInfo s, int volumeId, List<StoreInfo> replicas) throws MetaException {
+        call(s, "set the replicas of volume " + volumeId, STORE_CALL_MS, stub -> stub.setReplicas(
+                SetReplicasRequest.newBuilder().setVolumeId(volumeId).addAllReplicas(replicas).build()));
     }
 
     private static MetaException storeFailure(StoreInfo s, String what, StatusRuntimeException e) {
