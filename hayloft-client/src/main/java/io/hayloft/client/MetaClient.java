@@ -107,7 +107,9 @@ public final class MetaClient implements AutoCloseable {
             } catch (StatusRuntimeException e) {
                 HayloftException h = HayloftException.from(e);
                 boolean redirected = false;
-                if (h.code() == ErrorCode.NOT_LEADER && !h.leaderAddress().isEmpty()
+                // A hint is followed only when it names a configured address: a client that reaches
+                // the peers through a proxy or a port mapping knows them by addresses of its own.
+                if (h.code() == ErrorCode.NOT_LEADER && peers.contains(h.leaderAddress())
                         && !h.leaderAddress().equals(target)) {
                     target = h.leaderAddress();
                     redirected = true;

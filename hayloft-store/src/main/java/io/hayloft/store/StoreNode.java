@@ -31,12 +31,23 @@ public final class StoreNode implements AutoCloseable {
      * @param rack the rack or failure domain, empty when unknown
      * @param dataDir the directory of its volumes
      * @param bindAddress where it listens (port 0 picks one)
-     * @param advertisedHost the host others reach it at (the port is the one bound)
+     * @param advertisedHost the host others reach it at
+     * @param advertisedPort the port others reach it at, 0 for the one bound (another one when a
+     *     proxy or a port mapping stands in front of the store)
      * @param metaAddresses the meta peers' API addresses
      */
     public record Identity(String storeId, String rack, Path dataDir, InetSocketAddress bindAddress,
-            String advertisedHost, List<String> metaAddresses) {
+            String advertisedHost, int advertisedPort, List<String> metaAddresses) {
+        /** A store reached at the port it binds. */
+        public Identity(String storeId, String rack, Path dataDir, InetSocketAddress bindAddress,
+                String advertisedHost, List<String> metaAddresses) {
+            this(storeId, rack, dataDir, bindAddress, advertisedHost, 0, metaAddresses);
+        }
+
         public Identity {
+            if (advertisedPort < 0 || advertisedPort > 65535) {
+                throw new IllegalArgumentException("advertised port " + advertisedPort + " is not a port");
+            }
             Objects.requireNonNull(storeId, "storeId");
             Objects.requireNonNull(rack, "rack");
             Objects.requireNonNull(dataDir, "dataDir");
@@ -59,7 +70,8 @@ public final class StoreNode implements AutoCloseable {
             throw e;
         }
         StoreInfo self = StoreInfo.newBuilder().setStoreId(id.storeId()).setRack(id.rack())
-                .setAddress(id.advertisedHost() + ":" + server.port()).build();
+                .setAddress(id.advertisedHost() + ":" + (id.advertisedPort() == 0 ? server.port() : id.advertisedPort()))
+                .build();
         heartbeats = new StoreHeartbeats(self, server.volumes(), meta);
         Thread.ofVirtual().name("catch-up-" + id.storeId()).start(server::catchUpWithPrimaries);
     }

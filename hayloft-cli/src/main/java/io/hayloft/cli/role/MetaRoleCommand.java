@@ -6,6 +6,7 @@ import io.hayloft.meta.server.MetaConfig;
 import io.hayloft.meta.server.MetaNode;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -20,11 +21,12 @@ import picocli.CommandLine.Spec;
  * peer list; each listens for Raft and for the Meta API on its own entry's ports.
  */
 @Command(name = "meta", description = {"Run one meta peer.",
-    "Keys of the --config file (flags of the same name override them): id, peers, dir, replication-factor.",
+    "Keys of the --config file (flags of the same name override them): id, peers, dir, replication-factor,",
+    "repair-mib-per-second, repairs-at-once, heartbeat-ms, dead-timeout-seconds.",
     "peers: id=raftHost:raftPort/apiHost:apiPort,... listing every peer of the group, this one included."})
 public final class MetaRoleCommand implements Callable<Integer> {
     static final Set<String> KEYS = Set.of("id", "peers", "dir", "replication-factor", "repair-mib-per-second",
-            "repairs-at-once");
+            "repairs-at-once", "heartbeat-ms", "dead-timeout-seconds");
 
     @Option(names = "--config", paramLabel = "FILE", description = "A properties file of settings.")
     Path config;
@@ -57,7 +59,11 @@ public final class MetaRoleCommand implements Callable<Integer> {
                     .withReplicationFactor(s.integer("replication-factor", 3, 1, 5))
                     .withRepair((long) s.integer("repair-mib-per-second",
                             (int) (MetaConfig.REPAIR_BYTES_PER_SECOND_DEFAULT >> 20), 0, 1 << 20) << 20,
-                            s.integer("repairs-at-once", MetaConfig.REPAIRS_AT_ONCE_DEFAULT, 1, 64));
+                            s.integer("repairs-at-once", MetaConfig.REPAIRS_AT_ONCE_DEFAULT, 1, 64))
+                    .withLiveness(Duration.ofMillis(s.integer("heartbeat-ms",
+                                    (int) MetaConfig.HEARTBEAT_INTERVAL_DEFAULT.toMillis(), 50, 60_000)),
+                            Duration.ofSeconds(s.integer("dead-timeout-seconds",
+                                    (int) MetaConfig.DEAD_TIMEOUT_DEFAULT.toSeconds(), 1, 86_400)));
         } catch (IllegalArgumentException e) {
             throw CliException.usage("meta: " + e.getMessage());
         }

@@ -111,6 +111,24 @@ final class RoleSettings {
         }
     }
 
+    /** A decimal number such as {@code 0.5}, within [min, max]. */
+    double decimal(String key, double fallback, double min, double max) {
+        String v = values.get(key);
+        if (v == null || v.isEmpty()) {
+            return fallback;
+        }
+        double n;
+        try {
+            n = Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw bad(key, "not a number");
+        }
+        if (!(n >= min && n <= max)) {
+            throw bad(key, "must be " + min + " to " + max);
+        }
+        return n;
+    }
+
     boolean bool(String key, boolean fallback) {
         String v = values.get(key);
         if (v == null || v.isEmpty()) {

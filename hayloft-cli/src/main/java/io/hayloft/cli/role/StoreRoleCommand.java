@@ -19,9 +19,10 @@ import picocli.CommandLine.Spec;
 /** {@code hayloft store}: one storage node, which registers with meta and serves its volumes. */
 @Command(name = "store", description = {"Run one store.",
     "Keys of the --config file (flags of the same name override them):",
-    "id, rack, dir, bind, advertised-host, meta."})
+    "id, rack, dir, bind, advertised-host, advertised-port, meta, scrub-hours, scrub-mib-per-second."})
 public final class StoreRoleCommand implements Callable<Integer> {
-    static final Set<String> KEYS = Set.of("id", "rack", "dir", "bind", "advertised-host", "meta", "scrub-hours",
+    static final Set<String> KEYS = Set.of("id", "rack", "dir", "bind", "advertised-host", "advertised-port", "meta",
+            "scrub-hours",
             "scrub-mib-per-second");
     static final String BIND_DEFAULT = "0.0.0.0:9200";
 
@@ -65,7 +66,7 @@ public final class StoreRoleCommand implements Callable<Integer> {
         try {
             return new StoreNode.Identity(s.required("id"), s.get("rack", ""), Path.of(s.required("dir")),
                     new InetSocketAddress(bindHost, Integer.parseInt(bindAddress.substring(colon + 1))), advertised,
-                    metaAddresses);
+                    s.integer("advertised-port", 0, 0, 65535), metaAddresses);
         } catch (IllegalArgumentException e) {
             throw CliException.usage("store: " + e.getMessage());
         }
@@ -75,8 +76,8 @@ public final class StoreRoleCommand implements Callable<Integer> {
     StoreConfig storeConfig() {
         RoleSettings s = RoleSettings.load(config, KEYS);
         StoreConfig defaults = StoreConfig.defaults();
-        return defaults.withScrub(s.integer("scrub-hours", (int) (defaults.scrubIntervalMs() / 3_600_000), 0, 720)
-                * 3_600_000L, (long) s.integer("scrub-mib-per-second", (int) (defaults.scrubBytesPerSecond() >> 20), 1,
+        return defaults.withScrub(Math.round(s.decimal("scrub-hours", defaults.scrubIntervalMs() / 3_600_000.0, 0, 720)
+                * 3_600_000), (long) s.integer("scrub-mib-per-second", (int) (defaults.scrubBytesPerSecond() >> 20), 1,
                 10_240) << 20);
     }
 

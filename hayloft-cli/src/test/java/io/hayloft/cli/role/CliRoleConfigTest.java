@@ -9,6 +9,7 @@ import io.hayloft.store.StoreConfig;
 import io.hayloft.store.StoreNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -49,12 +50,16 @@ class CliRoleConfigTest {
         assertThat(c.dataDir()).isEqualTo(Path.of("/var/lib/hayloft/meta"));
         assertThat(c.repairBytesPerSecond()).isEqualTo(MetaConfig.REPAIR_BYTES_PER_SECOND_DEFAULT);
         assertThat(c.repairsAtOnce()).isEqualTo(MetaConfig.REPAIRS_AT_ONCE_DEFAULT);
+        assertThat(c.heartbeatInterval()).isEqualTo(MetaConfig.HEARTBEAT_INTERVAL_DEFAULT);
+        assertThat(c.deadTimeout()).isEqualTo(MetaConfig.DEAD_TIMEOUT_DEFAULT);
 
         Path tuned = file("meta-repair.properties", "id=meta0\npeers=meta0=h0:9100/h0:9101\ndir=/tmp/m\n"
-                + "repair-mib-per-second=200\nrepairs-at-once=4\n");
+                + "repair-mib-per-second=200\nrepairs-at-once=4\nheartbeat-ms=250\ndead-timeout-seconds=4\n");
         MetaConfig r = parsed(new MetaRoleCommand(), "--config", tuned.toString()).metaConfig();
         assertThat(r.repairBytesPerSecond()).isEqualTo(200L << 20);
         assertThat(r.repairsAtOnce()).isEqualTo(4);
+        assertThat(r.heartbeatInterval()).isEqualTo(Duration.ofMillis(250));
+        assertThat(r.deadTimeout()).isEqualTo(Duration.ofSeconds(4));
     }
 
     @Test
@@ -72,14 +77,20 @@ class CliRoleConfigTest {
         assertThat(id.rack()).isEqualTo("r2");
         assertThat(id.bindAddress().getPort()).isEqualTo(9200);
         assertThat(id.advertisedHost()).isEqualTo("node7.example");
+        assertThat(id.advertisedPort()).isZero();
         assertThat(id.metaAddresses()).containsExactly("h0:9101", "h1:9101");
         assertThat(parsed(new StoreRoleCommand(), "--config", conf.toString()).storeConfig())
                 .isEqualTo(StoreConfig.defaults());
 
         Path scrub = file("store-scrub.properties", "id=s\ndir=/tmp/s\nmeta=h:1\nscrub-hours=6\n"
-                + "scrub-mib-per-second=100\n");
+                + "scrub-mib-per-second=100\nbind=127.0.0.1:9200\nadvertised-port=19200\n");
+        assertThat(parsed(new StoreRoleCommand(), "--config", scrub.toString()).identity().advertisedPort())
+                .isEqualTo(19200);
         StoreConfig c = parsed(new StoreRoleCommand(), "--config", scrub.toString()).storeConfig();
         assertThat(c.scrubIntervalMs()).isEqualTo(6 * 3_600_000L);
+        Path often = file("store-scrub-often.properties", "id=s\ndir=/tmp/s\nmeta=h:1\nscrub-hours=0.01\n");
+        assertThat(parsed(new StoreRoleCommand(), "--config", often.toString()).storeConfig().scrubIntervalMs())
+                .isEqualTo(36_000L);
         assertThat(c.scrubBytesPerSecond()).isEqualTo(100L << 20);
     }
 
