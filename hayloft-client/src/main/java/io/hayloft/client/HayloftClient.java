@@ -137,7 +137,7 @@ public final class HayloftClient implements AutoCloseable {
             } catch (HayloftException e) {
                 switch (e.code()) {
                     case READ_ONLY, REPLICA_FAILED, VOLUME_FULL, NO_SUCH_VOLUME, NOT_PRIMARY, UNAVAILABLE,
-                            DISK_FULL, IO_ERROR, SEQUENCE_REGRESSION -> {
+                            DISK_FULL, IO_ERROR, SEQUENCE_REGRESSION, SEQUENCE_GAP -> {
                         exclude(p.volume().getVolumeId());
                         last = e;
                     }

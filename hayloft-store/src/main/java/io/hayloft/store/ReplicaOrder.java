@@ -2,6 +2,7 @@ package io.hayloft.store;
 
 import io.hayloft.volume.ReplicatedNeedle;
 import io.hayloft.volume.Volume;
+import io.hayloft.volume.VolumeErrorCode;
 import io.hayloft.volume.VolumeException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -13,7 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Hands the records a secondary receives from its primary to their volume in sequence order.
+ * Hands the records a secondary receives from its primary to their volume in sequence order, and
+ * never past a missing one.
  *
  * <p>Implementation notes. A primary forwards concurrent writes concurrently, so they can arrive
  * out of order, while the volume takes a given sequence only above its last one. A record with
@@ -22,13 +24,17 @@ import org.slf4j.LoggerFactory;
  * write order is fixed ({@link Volume#applyReplicated(ReplicatedNeedle, Runnable)}), not that it is
  * durable: the next record goes on at once and many share one fsync. The wait is bounded: a lower
  * record that never comes (its forward failed, or the primary crashed after its local append)
- * must not stop the volume. The bound is on a stall: it starts over whenever the next expected
- * sequence moves, because under load a record can wait behind a long run of lower ones that are
- * all arriving, and giving up on them would fail writes that were merely slow. After the bound
- * without progress the record goes ahead and leaves a gap; if the lower
- * record arrives after all, the volume refuses it as a regression, its write fails on the
- * primary, and the primary's failure rule makes the volume read-only. Nothing acknowledged is
- * lost: the primary acknowledges a write only once every replica took it.
+ * must not hold writes forever. The bound is on a stall: it starts over whenever the next
+ * expected sequence moves, because under load a record can wait behind a long run of lower ones
+ * that are all arriving, and giving up on them would fail writes that were merely slow.
+ *
+ * <p>After the bound without progress the record is refused ({@code SEQUENCE_GAP}), and so is
+ * every record above one the volume refused (a full disk, a sealed volume): the replica never
+ * takes a record past a missing one. Taking it would leave a gap no catch-up fills, since
+ * catch-up brings the records after a replica's last sequence, and the replicas would differ for
+ * good. Refusing fails the write on the primary, whose failure rule makes the volume read-only;
+ * meta's replication manager then catches this replica up in order and makes it writable again.
+ * Nothing acknowledged is lost: the primary acknowledges a write only once every replica took it.
  */
 final class ReplicaOrder {
     private static final Logger log = LoggerFactory.getLogger(ReplicaOrder.class);
@@ -40,7 +46,10 @@ final class ReplicaOrder {
         this.waitNanos = TimeUnit.MILLISECONDS.toNanos(waitMs);
     }
 
-    /** Applies a record from the primary once the lower sequences were handed over, or the wait ran out. */
+    /**
+     * Applies a record from the primary once the lower sequences were handed over; refuses it
+     * ({@code SEQUENCE_GAP}) when one of them was refused or did not come within the wait.
+     */
     void apply(Volume volume, ReplicatedNeedle record) throws VolumeException, InterruptedException {
         VolumeOrder order = volumes.computeIfAbsent(volume.id(), id -> new VolumeOrder());
         order.awaitTurn(volume, record.sequence(), waitNanos);
@@ -52,9 +61,11 @@ final class ReplicaOrder {
         };
         try {
             volume.applyReplicated(record, onQueued);
-        } finally {
-            // A record refused before it got its place must not hold back the ones after it.
-            onQueued.run();
+        } catch (VolumeException | RuntimeException e) {
+            if (!handedOver.get()) {
+                order.refused(volume, record.sequence());  // the ones above it must not go past it
+            }
+            throw e;
         }
     }
 
@@ -70,26 +81,33 @@ final class ReplicaOrder {
         private final Condition turn = lock.newCondition();
         /** The sequence after the last one handed over; 0 before the first. */
         private long next;
+        /** The highest sequence the volume refused before it got its place; 0 for none. */
+        private long refused;
         private int waiting;
 
-        void awaitTurn(Volume volume, long sequence, long waitNanos) throws InterruptedException {
+        void awaitTurn(Volume volume, long sequence, long waitNanos) throws InterruptedException, VolumeException {
             lock.lock();
             try {
                 long left = waitNanos;
                 long waitedFor = 0;
                 long expected;
-                // The volume's own last sequence covers the start and records written by other means.
+                // The volume's own last sequence covers the start and records written by other means
+                // (a catch-up fills what was missing, and the records after it may come again).
                 while (sequence > (expected = Math.max(next, volume.lastSequence() + 1))) {
+                    if (refused >= expected) {
+                        throw gap(volume, sequence, expected, "was refused");
+                    }
                     if (expected != waitedFor) {
                         // The lower records are coming in: the bound is on a stall, not on the queue ahead.
                         waitedFor = expected;
                         left = waitNanos;
                     }
                     if (left <= 0) {
-                        log.warn("volume {}: sequence {} waited {} ms for {}, which did not come, and goes ahead, "
-                                + "leaving a gap; a late record below it will be refused", volume.id(), sequence,
+                        log.warn("volume {}: sequence {} waited {} ms for {}, which did not come; refused until a "
+                                + "catch-up brings the missing record", volume.id(), sequence,
                                 TimeUnit.NANOSECONDS.toMillis(waitNanos), expected);
-                        return;
+                        throw gap(volume, sequence, expected, "did not come within "
+                                + TimeUnit.NANOSECONDS.toMillis(waitNanos) + " ms");
                     }
                     waiting++;
                     try {
@@ -98,6 +116,25 @@ final class ReplicaOrder {
                         waiting--;
                     }
                 }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        private static VolumeException gap(Volume volume, long sequence, long expected, String why) {
+            return new VolumeException(VolumeErrorCode.SEQUENCE_GAP, "volume " + volume.id() + " refuses sequence "
+                    + sequence + ": sequence " + expected + " " + why + ", and a replica takes no record past a "
+                    + "missing one");
+        }
+
+        /** A record the volume refused before it got its place: the ones above it wait for a catch-up. */
+        void refused(Volume volume, long sequence) {
+            lock.lock();
+            try {
+                if (sequence >= Math.max(next, volume.lastSequence() + 1)) {  // not a record it already had
+                    refused = Math.max(refused, sequence);
+                }
+                turn.signalAll();
             } finally {
                 lock.unlock();
             }

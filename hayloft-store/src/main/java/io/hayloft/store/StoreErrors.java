@@ -27,6 +27,7 @@ final class StoreErrors {
             case IO_ERROR -> ErrorCode.IO_ERROR;
             case NO_SUCH_VOLUME -> ErrorCode.NO_SUCH_VOLUME;
             case SEQUENCE_REGRESSION -> ErrorCode.SEQUENCE_REGRESSION;
+            case SEQUENCE_GAP -> ErrorCode.SEQUENCE_GAP;
             case BAD_INPUT, VOLUME_EXISTS -> ErrorCode.BAD_REQUEST;
             case CLOSED, COMPACTION_RUNNING -> ErrorCode.UNAVAILABLE;
         };

@@ -152,7 +152,7 @@ class ReplicaStreamTest {
     @Test
     void aSecondaryStoppedMidStreamFailsThePendingWrites() throws Exception {
         stores.start("P", STORES.withForwardTimeoutMs(60_000));
-        stores.start("S1", StoreConfig.defaults().withReplicaOrderWaitMs(0));
+        stores.start("S1", STORES);
         stores.start("S2", HOLDING);
         stores.createVolume(1, 7, "P", "S1", "S2");
         stores.get("P").volumes().get(1).append(1, 1, new byte[10]);

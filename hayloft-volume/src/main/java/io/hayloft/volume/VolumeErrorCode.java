@@ -33,6 +33,11 @@ public enum VolumeErrorCode {
     BAD_INPUT,
     /** A replicated append carried a sequence number not above the volume's last one. */
     SEQUENCE_REGRESSION,
+    /**
+     * A replicated append came while a lower sequence is missing: a replica takes records only in
+     * order, so that it never holds a gap; the missing record must come first (by catch-up).
+     */
+    SEQUENCE_GAP,
     /** A volume with this id already exists in the directory. */
     VOLUME_EXISTS,
     /** No volume with this id exists in the directory. */
@@ -44,7 +49,7 @@ public enum VolumeErrorCode {
     public boolean isExpected() {
         return switch (this) {
             case NOT_FOUND, DELETED, WRONG_COOKIE, NEEDLE_TOO_LARGE, VOLUME_FULL, READ_ONLY, BAD_INPUT,
-                    SEQUENCE_REGRESSION, VOLUME_EXISTS, NO_SUCH_VOLUME, COMPACTION_RUNNING -> true;
+                    SEQUENCE_REGRESSION, SEQUENCE_GAP, VOLUME_EXISTS, NO_SUCH_VOLUME, COMPACTION_RUNNING -> true;
             default -> false;
         };
     }
