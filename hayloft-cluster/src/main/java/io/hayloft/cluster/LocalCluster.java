@@ -46,9 +46,12 @@ public final class LocalCluster implements AutoCloseable {
      * @param replicationFactor replicas of each volume, at most {@code stores}
      * @param heartbeatInterval how often stores heartbeat
      * @param deadTimeout a store silent this long is dead
+     * @param orphanAuditInterval how often the meta leader audits for orphan needles; zero for never
+     * @param orphanGrace how long an unnamed needle stays before the audit deletes it
      */
     public record Options(int metaPeers, int stores, int replicationFactor, VolumeConfig volumeConfig,
-            StoreConfig storeConfig, Duration heartbeatInterval, Duration deadTimeout) {
+            StoreConfig storeConfig, Duration heartbeatInterval, Duration deadTimeout, Duration orphanAuditInterval,
+            Duration orphanGrace) {
         public Options {
             Objects.requireNonNull(volumeConfig, "volumeConfig");
             Objects.requireNonNull(storeConfig, "storeConfig");
@@ -60,33 +63,42 @@ public final class LocalCluster implements AutoCloseable {
         /** 3 meta peers, 3 stores, rf 3, fsynced volumes, 1 s heartbeats, 10 s dead timeout. */
         public static Options defaults() {
             return new Options(3, 3, 3, VolumeConfig.defaults(), StoreConfig.defaults(), Duration.ofSeconds(1),
-                    Duration.ofSeconds(10));
+                    Duration.ofSeconds(10), MetaConfig.ORPHAN_AUDIT_INTERVAL_DEFAULT, MetaConfig.ORPHAN_GRACE_DEFAULT);
         }
 
         public Options withMetaPeers(int n) {
             return new Options(n, stores, replicationFactor, volumeConfig, storeConfig, heartbeatInterval,
-                    deadTimeout);
+                    deadTimeout, orphanAuditInterval, orphanGrace);
         }
 
         public Options withReplicationFactor(int rf) {
-            return new Options(metaPeers, stores, rf, volumeConfig, storeConfig, heartbeatInterval, deadTimeout);
+            return new Options(metaPeers, stores, rf, volumeConfig, storeConfig, heartbeatInterval, deadTimeout,
+                    orphanAuditInterval, orphanGrace);
         }
 
         public Options withStores(int n) {
             return new Options(metaPeers, n, replicationFactor, volumeConfig, storeConfig, heartbeatInterval,
-                    deadTimeout);
+                    deadTimeout, orphanAuditInterval, orphanGrace);
         }
 
         public Options withLiveness(Duration heartbeat, Duration dead) {
-            return new Options(metaPeers, stores, replicationFactor, volumeConfig, storeConfig, heartbeat, dead);
+            return new Options(metaPeers, stores, replicationFactor, volumeConfig, storeConfig, heartbeat, dead,
+                    orphanAuditInterval, orphanGrace);
         }
 
         public Options withVolumeConfig(VolumeConfig c) {
-            return new Options(metaPeers, stores, replicationFactor, c, storeConfig, heartbeatInterval, deadTimeout);
+            return new Options(metaPeers, stores, replicationFactor, c, storeConfig, heartbeatInterval, deadTimeout,
+                    orphanAuditInterval, orphanGrace);
         }
 
         public Options withStoreConfig(StoreConfig c) {
-            return new Options(metaPeers, stores, replicationFactor, volumeConfig, c, heartbeatInterval, deadTimeout);
+            return new Options(metaPeers, stores, replicationFactor, volumeConfig, c, heartbeatInterval, deadTimeout,
+                    orphanAuditInterval, orphanGrace);
+        }
+
+        public Options withOrphanAudit(Duration interval, Duration grace) {
+            return new Options(metaPeers, stores, replicationFactor, volumeConfig, storeConfig, heartbeatInterval,
+                    deadTimeout, interval, grace);
         }
     }
 
@@ -144,7 +156,8 @@ public final class LocalCluster implements AutoCloseable {
         }
         meta = MetaGroup.start(dir.resolve("meta"), peers, c -> c
                 .withLiveness(options.heartbeatInterval(), options.deadTimeout())
-                .withReplicationFactor(options.replicationFactor()));
+                .withReplicationFactor(options.replicationFactor())
+                .withOrphanAudit(options.orphanAuditInterval(), options.orphanGrace()));
         identities = new StoreNode.Identity[options.stores()];
         stores = new StoreNode[options.stores()];
         try {

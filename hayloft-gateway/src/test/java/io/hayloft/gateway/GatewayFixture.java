@@ -32,9 +32,7 @@ final class GatewayFixture implements AutoCloseable {
     }
 
     static GatewayFixture start(Path dir, GatewayConfig config) throws Exception {
-        LocalCluster.Options o = LocalCluster.Options.defaults();
-        LocalCluster cluster = LocalCluster.start(dir, new LocalCluster.Options(1, 3, 3, o.volumeConfig(),
-                o.storeConfig(), o.heartbeatInterval(), o.deadTimeout()));
+        LocalCluster cluster = LocalCluster.start(dir, LocalCluster.Options.defaults().withMetaPeers(1));
         HayloftClient client = cluster.client();
         Gateway gateway = Gateway.start(config, client);
         return new GatewayFixture(cluster, client, gateway);

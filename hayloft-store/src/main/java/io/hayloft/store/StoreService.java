@@ -13,6 +13,9 @@ import io.hayloft.proto.v1.CopyVolumeRequest;
 import io.hayloft.proto.v1.CreateVolumeRequest;
 import io.hayloft.proto.v1.DropVolumeRequest;
 import io.hayloft.proto.v1.DropVolumeResponse;
+import io.hayloft.proto.v1.ListNeedlesRequest;
+import io.hayloft.proto.v1.ListNeedlesResponse;
+import io.hayloft.proto.v1.ListedNeedle;
 import io.hayloft.proto.v1.ReadRecordRequest;
 import io.hayloft.proto.v1.SetReplicasRequest;
 import io.hayloft.proto.v1.SetReplicasResponse;
@@ -93,6 +96,8 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
     /** Bound on the length of a store id. */
     public static final int STORE_ID_CHARS_MAX = 256;
     private static final long CATCH_UP_BATCH_BYTES = 8 << 20;
+    /** Needles in one page of ListNeedles. */
+    static final int LIST_NEEDLES_MAX = 10_000;
 
     private final String storeId;
     private final VolumeSet volumes;
@@ -285,6 +290,34 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
                 }
                 out.onError(StoreErrors.toStatus(e));
             }
+        });
+    }
+
+    @Override
+    public void listNeedles(ListNeedlesRequest request, StreamObserver<ListNeedlesResponse> out) {
+        repairCall(out, "list the needles of volume " + request.getVolumeId(), () -> {
+            Volume volume = volumes.get(request.getVolumeId());
+            int limit = Math.clamp(request.getLimit() == 0 ? LIST_NEEDLES_MAX : request.getLimit(), 1, LIST_NEEDLES_MAX);
+            long[] ids = volume.liveNeedleIds();
+            int from = java.util.Arrays.binarySearch(ids, request.getAfterNeedleId());
+            from = from >= 0 ? from + 1 : -from - 1;
+            ListNeedlesResponse.Builder page = ListNeedlesResponse.newBuilder();
+            int i = from;
+            for (; i < ids.length && page.getNeedlesCount() < limit; i++) {
+                try {
+                    Volume.LiveNeedle n = volume.liveNeedle(ids[i]);
+                    if (n != null) {
+                        page.addNeedles(ListedNeedle.newBuilder().setNeedleId(n.needleId()).setCookie(n.cookie())
+                                .setLength(n.length()));
+                    }
+                } catch (VolumeException e) {
+                    if (e.code() != VolumeErrorCode.CORRUPT) {
+                        throw e;
+                    }
+                    needleRepairs.submit(volume.id(), ids[i]);
+                }
+            }
+            return page.setMore(i < ids.length).build();
         });
     }
 

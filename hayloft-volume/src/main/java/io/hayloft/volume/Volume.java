@@ -15,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.LongConsumer;
 import java.util.concurrent.locks.ReentrantLock;
@@ -549,6 +550,15 @@ public final class Volume implements AutoCloseable {
 
     /** Reads and checks the header and footer of a live needle's record, and its cookie. */
     private NeedleHeader checkHeaderAndCookie(Generation g, long needleId, int cookie, long value) throws IOException {
+        NeedleHeader header = checkHeader(g, needleId, value);
+        if (header.cookie() != cookie) {
+            throw new VolumeException(VolumeErrorCode.WRONG_COOKIE, "wrong cookie for needle " + needleId);
+        }
+        return header;
+    }
+
+    /** The needle's record header and footer, checked against the index and the checksum. */
+    private NeedleHeader checkHeader(Generation g, long needleId, long value) throws IOException {
         checkPresent(needleId, value);
         int length = IndexValue.dataLength(value);
         long offset = IndexValue.offset(value);
@@ -565,9 +575,6 @@ public final class Volume implements AutoCloseable {
         }
         if (NeedleFormat.checkFooter(both, 0, NeedleFormat.HEADER_BYTES, g.superblock.salt()) == null) {
             throw corrupt(needleId, "record checksum mismatch");
-        }
-        if (header.cookie() != cookie) {
-            throw new VolumeException(VolumeErrorCode.WRONG_COOKIE, "wrong cookie for needle " + needleId);
         }
         return header;
     }
@@ -702,6 +709,58 @@ public final class Volume implements AutoCloseable {
             }
         }
         return bad;
+    }
+
+    /** A live needle of the volume: its id, cookie and data length. */
+    public record LiveNeedle(long needleId, int cookie, int length) {}
+
+    /**
+     * The ids of the volume's live needles (written and not deleted), in id order: a snapshot of
+     * the index, for an audit that then asks {@link #liveNeedle} about each.
+     */
+    public long[] liveNeedleIds() throws VolumeException {
+        Generation g = readableGeneration();
+        g.indexLock.readLock().lock();
+        try {
+            long[][] ids = {new long[1024]};
+            int[] n = {0};
+            g.index.forEach((id, value) -> {
+                if (!IndexValue.isTombstone(value)) {
+                    if (n[0] == ids[0].length) {
+                        ids[0] = Arrays.copyOf(ids[0], n[0] * 2);
+                    }
+                    ids[0][n[0]++] = id;
+                }
+            });
+            long[] out = Arrays.copyOf(ids[0], n[0]);
+            Arrays.sort(out);
+            return out;
+        } finally {
+            g.indexLock.readLock().unlock();
+        }
+    }
+
+    /**
+     * The needle with its cookie read from its record's header, checked; null when it is not live
+     * (never written, deleted, compacted away). A damaged record fails with CORRUPT.
+     */
+    public LiveNeedle liveNeedle(long needleId) throws VolumeException {
+        for (int attempt = 0; ; attempt++) {
+            Generation g = readableGeneration();
+            long value = g.lookup(needleId);
+            if (value == IndexValue.ABSENT || IndexValue.isTombstone(value)) {
+                return null;
+            }
+            try {
+                NeedleHeader header = checkHeader(g, needleId, value);
+                return new LiveNeedle(needleId, header.cookie(), header.dataLength());
+            } catch (IOException e) {
+                if (retryOnNewGeneration(g, e, attempt)) {
+                    continue;
+                }
+                throw VolumeException.fromIo("read needle " + needleId, e);
+            }
+        }
     }
 
     public VolumeStats stats() {

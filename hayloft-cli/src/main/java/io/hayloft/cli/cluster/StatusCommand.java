@@ -2,6 +2,7 @@ package io.hayloft.cli.cluster;
 
 import io.hayloft.cli.Bytes;
 import io.hayloft.proto.v1.MetaPeer;
+import io.hayloft.proto.v1.OrphanAuditStatus;
 import io.hayloft.proto.v1.RepairStatus;
 import io.hayloft.proto.v1.RepairTaskInfo;
 import io.hayloft.proto.v1.StoreInfo;
@@ -41,6 +42,13 @@ public final class StatusCommand extends ClusterCommand {
         }
         if (status.hasRepair()) {
             printRepair(status.getRepair(), out);
+        }
+        if (status.hasOrphans()) {
+            OrphanAuditStatus o = status.getOrphans();
+            out.printf("orphan audit (%s; %d audits, %d needles checked, %d found unnamed, %d deleted, %s freed%s)%n",
+                    o.getState(), o.getAudits(), o.getNeedlesChecked(), o.getFound(), o.getDeleted(),
+                    Bytes.human(o.getBytesDeleted()), o.getLastFinishedMs() == 0 ? ""
+                            : "; last finished " + java.time.Instant.ofEpochMilli(o.getLastFinishedMs()));
         }
         return 0;
     }

@@ -22,11 +22,13 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "meta", description = {"Run one meta peer.",
     "Keys of the --config file (flags of the same name override them): id, peers, dir, replication-factor,",
-    "repair-mib-per-second, repairs-at-once, heartbeat-ms, dead-timeout-seconds.",
+    "repair-mib-per-second, repairs-at-once, heartbeat-ms, dead-timeout-seconds, orphan-audit-hours,",
+    "orphan-grace-hours.",
     "peers: id=raftHost:raftPort/apiHost:apiPort,... listing every peer of the group, this one included."})
 public final class MetaRoleCommand implements Callable<Integer> {
     static final Set<String> KEYS = Set.of("id", "peers", "dir", "replication-factor", "repair-mib-per-second",
-            "repairs-at-once", "heartbeat-ms", "dead-timeout-seconds");
+            "repairs-at-once", "heartbeat-ms", "dead-timeout-seconds",
+            "orphan-audit-hours", "orphan-grace-hours");
 
     @Option(names = "--config", paramLabel = "FILE", description = "A properties file of settings.")
     Path config;
@@ -63,10 +65,16 @@ public final class MetaRoleCommand implements Callable<Integer> {
                     .withLiveness(Duration.ofMillis(s.integer("heartbeat-ms",
                                     (int) MetaConfig.HEARTBEAT_INTERVAL_DEFAULT.toMillis(), 50, 60_000)),
                             Duration.ofSeconds(s.integer("dead-timeout-seconds",
-                                    (int) MetaConfig.DEAD_TIMEOUT_DEFAULT.toSeconds(), 1, 86_400)));
+                                    (int) MetaConfig.DEAD_TIMEOUT_DEFAULT.toSeconds(), 1, 86_400)))
+                    .withOrphanAudit(hours(s, "orphan-audit-hours", MetaConfig.ORPHAN_AUDIT_INTERVAL_DEFAULT, 0),
+                            hours(s, "orphan-grace-hours", MetaConfig.ORPHAN_GRACE_DEFAULT, 0.0001));
         } catch (IllegalArgumentException e) {
             throw CliException.usage("meta: " + e.getMessage());
         }
+    }
+
+    private static Duration hours(RoleSettings s, String key, Duration fallback, double min) {
+        return Duration.ofMillis(Math.round(s.decimal(key, fallback.toMillis() / 3_600_000.0, min, 8_760) * 3_600_000));
     }
 
     private static MetaConfig.Peer peer(RoleSettings s, String entry) {

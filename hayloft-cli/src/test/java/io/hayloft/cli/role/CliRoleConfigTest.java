@@ -52,14 +52,19 @@ class CliRoleConfigTest {
         assertThat(c.repairsAtOnce()).isEqualTo(MetaConfig.REPAIRS_AT_ONCE_DEFAULT);
         assertThat(c.heartbeatInterval()).isEqualTo(MetaConfig.HEARTBEAT_INTERVAL_DEFAULT);
         assertThat(c.deadTimeout()).isEqualTo(MetaConfig.DEAD_TIMEOUT_DEFAULT);
+        assertThat(c.orphanAuditInterval()).isEqualTo(MetaConfig.ORPHAN_AUDIT_INTERVAL_DEFAULT);
+        assertThat(c.orphanGrace()).isEqualTo(MetaConfig.ORPHAN_GRACE_DEFAULT);
 
         Path tuned = file("meta-repair.properties", "id=meta0\npeers=meta0=h0:9100/h0:9101\ndir=/tmp/m\n"
-                + "repair-mib-per-second=200\nrepairs-at-once=4\nheartbeat-ms=250\ndead-timeout-seconds=4\n");
+                + "repair-mib-per-second=200\nrepairs-at-once=4\nheartbeat-ms=250\ndead-timeout-seconds=4\n"
+                + "orphan-audit-hours=0.5\norphan-grace-hours=2\n");
         MetaConfig r = parsed(new MetaRoleCommand(), "--config", tuned.toString()).metaConfig();
         assertThat(r.repairBytesPerSecond()).isEqualTo(200L << 20);
         assertThat(r.repairsAtOnce()).isEqualTo(4);
         assertThat(r.heartbeatInterval()).isEqualTo(Duration.ofMillis(250));
         assertThat(r.deadTimeout()).isEqualTo(Duration.ofSeconds(4));
+        assertThat(r.orphanAuditInterval()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(r.orphanGrace()).isEqualTo(Duration.ofHours(2));
     }
 
     @Test

@@ -20,10 +20,14 @@ import java.util.Objects;
  * @param repairBytesPerSecond bandwidth of each volume copy the replication manager runs; 0 for
  *     no limit
  * @param repairsAtOnce how many repairs the replication manager runs at once
+ * @param orphanAuditInterval how often the leader looks for orphan needles (stored, named by no
+ *     object or upload part) and deletes them; zero for never
+ * @param orphanGrace how long a needle found unnamed stays before it is deleted, if still unnamed:
+ *     longer than any upload takes from its first chunk to its name
  */
 public record MetaConfig(String peerId, List<Peer> peers, Path dataDir, int snapshotEveryEntries,
         Duration heartbeatInterval, Duration deadTimeout, int replicationFactor, Duration assignLease,
-        long repairBytesPerSecond, int repairsAtOnce) {
+        long repairBytesPerSecond, int repairsAtOnce, Duration orphanAuditInterval, Duration orphanGrace) {
 
     public static final Duration HEARTBEAT_INTERVAL_DEFAULT = Duration.ofSeconds(1);
     public static final Duration DEAD_TIMEOUT_DEFAULT = Duration.ofSeconds(10);
@@ -31,6 +35,8 @@ public record MetaConfig(String peerId, List<Peer> peers, Path dataDir, int snap
     public static final int SNAPSHOT_EVERY_ENTRIES_DEFAULT = 100_000;
     public static final long REPAIR_BYTES_PER_SECOND_DEFAULT = 64L << 20;
     public static final int REPAIRS_AT_ONCE_DEFAULT = 2;
+    public static final Duration ORPHAN_AUDIT_INTERVAL_DEFAULT = Duration.ofHours(24);
+    public static final Duration ORPHAN_GRACE_DEFAULT = Duration.ofHours(6);
     /** Missed heartbeats after which a store is suspect. */
     public static final int SUSPECT_AFTER_MISSED_HEARTBEATS = 3;
 
@@ -80,6 +86,10 @@ public record MetaConfig(String peerId, List<Peer> peers, Path dataDir, int snap
         if (repairsAtOnce < 1 || repairsAtOnce > 64) {
             throw new IllegalArgumentException("repairsAtOnce must be 1 to 64");
         }
+        if (orphanAuditInterval == null || orphanAuditInterval.isNegative()) {
+            throw new IllegalArgumentException("orphanAuditInterval must be 0 (never) or positive");
+        }
+        positive(orphanGrace, "orphanGrace");
     }
 
     private static void positive(Duration d, String name) {
@@ -91,27 +101,33 @@ public record MetaConfig(String peerId, List<Peer> peers, Path dataDir, int snap
     /** The defaults for everything but who and where. */
     public static MetaConfig of(String peerId, List<Peer> peers, Path dataDir) {
         return new MetaConfig(peerId, peers, dataDir, SNAPSHOT_EVERY_ENTRIES_DEFAULT, HEARTBEAT_INTERVAL_DEFAULT,
-                DEAD_TIMEOUT_DEFAULT, 3, ASSIGN_LEASE_DEFAULT, REPAIR_BYTES_PER_SECOND_DEFAULT, REPAIRS_AT_ONCE_DEFAULT);
+                DEAD_TIMEOUT_DEFAULT, 3, ASSIGN_LEASE_DEFAULT, REPAIR_BYTES_PER_SECOND_DEFAULT, REPAIRS_AT_ONCE_DEFAULT,
+                ORPHAN_AUDIT_INTERVAL_DEFAULT, ORPHAN_GRACE_DEFAULT);
     }
 
     public MetaConfig withSnapshotEveryEntries(int n) {
         return new MetaConfig(peerId, peers, dataDir, n, heartbeatInterval, deadTimeout, replicationFactor, assignLease,
-                repairBytesPerSecond, repairsAtOnce);
+                repairBytesPerSecond, repairsAtOnce, orphanAuditInterval, orphanGrace);
     }
 
     public MetaConfig withLiveness(Duration heartbeat, Duration dead) {
         return new MetaConfig(peerId, peers, dataDir, snapshotEveryEntries, heartbeat, dead, replicationFactor,
-                assignLease, repairBytesPerSecond, repairsAtOnce);
+                assignLease, repairBytesPerSecond, repairsAtOnce, orphanAuditInterval, orphanGrace);
     }
 
     public MetaConfig withReplicationFactor(int rf) {
         return new MetaConfig(peerId, peers, dataDir, snapshotEveryEntries, heartbeatInterval, deadTimeout, rf,
-                assignLease, repairBytesPerSecond, repairsAtOnce);
+                assignLease, repairBytesPerSecond, repairsAtOnce, orphanAuditInterval, orphanGrace);
     }
 
     public MetaConfig withRepair(long bytesPerSecond, int atOnce) {
         return new MetaConfig(peerId, peers, dataDir, snapshotEveryEntries, heartbeatInterval, deadTimeout,
-                replicationFactor, assignLease, bytesPerSecond, atOnce);
+                replicationFactor, assignLease, bytesPerSecond, atOnce, orphanAuditInterval, orphanGrace);
+    }
+
+    public MetaConfig withOrphanAudit(Duration interval, Duration grace) {
+        return new MetaConfig(peerId, peers, dataDir, snapshotEveryEntries, heartbeatInterval, deadTimeout,
+                replicationFactor, assignLease, repairBytesPerSecond, repairsAtOnce, interval, grace);
     }
 
     /** How long a store may be silent before it is suspect. */

@@ -88,6 +88,7 @@ public final class MetaNode implements AutoCloseable {
     private final Liveness liveness;
     private final VolumeGrowth growth;
     private final RepairManager repairs;
+    private final OrphanAudit orphans;
     private final Server api;
     private final Thread leaderDuties;
     private volatile boolean closed;
@@ -106,11 +107,12 @@ public final class MetaNode implements AutoCloseable {
         liveness = new Liveness(this, config);
         growth = new VolumeGrowth(this, storeChannels);
         repairs = new RepairManager(this, liveness, growth, storeChannels);
+        orphans = new OrphanAudit(this, storeChannels);
         Server server = null;
         try {
             raft.start();
             server = NettyServerBuilder.forAddress(socketAddress(self.apiAddress())).executor(executor)
-                    .addService(new MetaService(this, liveness, growth, repairs)).build().start();
+                    .addService(new MetaService(this, liveness, growth, repairs, orphans)).build().start();
         } catch (IOException | RuntimeException e) {
             raft.close();
             executor.shutdownNow();
@@ -322,6 +324,7 @@ public final class MetaNode implements AutoCloseable {
                     long term = currentTerm();
                     liveness.tick(term);
                     repairs.tick(term);
+                    orphans.tick(term);
                 }
             } catch (InterruptedException e) {
                 return;
@@ -331,6 +334,14 @@ public final class MetaNode implements AutoCloseable {
                 log.warn("leader duties failed", e);
             }
         }
+    }
+
+    /**
+     * Audits for orphan needles now, on the caller's thread, waiting out the grace period; returns
+     * the needles deleted. Only on the leader, and not while a scheduled audit runs.
+     */
+    public long auditOrphansNow() throws MetaException, InterruptedException {
+        return orphans.runNow();
     }
 
     /** Runs a task on one of this node's virtual threads. */

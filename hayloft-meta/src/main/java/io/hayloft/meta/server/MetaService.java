@@ -80,15 +80,17 @@ final class MetaService extends MetaGrpc.MetaImplBase {
     private final Liveness liveness;
     private final VolumeGrowth growth;
     private final RepairManager repairs;
+    private final OrphanAudit orphans;
     private static final SecureRandom UPLOAD_IDS = new SecureRandom();
 
     private final AtomicInteger assignRotation = new AtomicInteger();
 
-    MetaService(MetaNode node, Liveness liveness, VolumeGrowth growth, RepairManager repairs) {
+    MetaService(MetaNode node, Liveness liveness, VolumeGrowth growth, RepairManager repairs, OrphanAudit orphans) {
         this.node = node;
         this.liveness = liveness;
         this.growth = growth;
         this.repairs = repairs;
+        this.orphans = orphans;
     }
 
     @FunctionalInterface
@@ -329,7 +331,7 @@ final class MetaService extends MetaGrpc.MetaImplBase {
                         .setGarbageBytes(report.getGarbageBytes()).build());
             }
             if (node.isLeader()) {
-                r.setRepair(repairs.status());
+                r.setRepair(repairs.status()).setOrphans(orphans.status());
             }
             return r.build();
         });

@@ -3,7 +3,6 @@ package io.hayloft.meta.server;
 import io.grpc.StatusRuntimeException;
 import io.hayloft.client.Channels;
 import io.hayloft.meta.MetaException;
-import io.hayloft.proto.WireErrors;
 import io.hayloft.proto.v1.CatchUpVolumeRequest;
 import io.hayloft.proto.v1.CopyVolumeProgress;
 import io.hayloft.proto.v1.CopyVolumeRequest;
@@ -118,6 +117,7 @@ final class RepairManager {
     private final Liveness liveness;
     private final VolumeGrowth growth;
     private final Channels channels;
+    private final StoreCalls calls;
     private final SecureRandom random = new SecureRandom();
     /**
      * The salt of each copy by "volume/target": a copy tried again to the same target with the
@@ -142,6 +142,7 @@ final class RepairManager {
         this.liveness = liveness;
         this.growth = growth;
         this.channels = channels;
+        this.calls = new StoreCalls(channels);
     }
 
     /** Plans the repairs the state calls for and starts as many as may run. Called on the leader. */
@@ -421,7 +422,7 @@ final class RepairManager {
                         + target.getStoreId() + " ended unfinished");
             }
         } catch (StatusRuntimeException e) {
-            throw storeFailure(target, "copy volume " + id, e);
+            throw StoreCalls.failure(target, "copy volume " + id, e);
         }
         node.propose(MetaCommand.newBuilder().setSetVolumeReplicas(SetVolumeReplicasCommand.newBuilder()
                 .setVolumeId(id).addAllExpectedStoreIds(ids(v.getReplicasList())).addAllStoreIds(ids(next))
@@ -481,26 +482,9 @@ final class RepairManager {
         log.info("volume {}: dropped the replica on store {}, which is no longer in its set", id, t.storeId);
     }
 
-    /** One call to a store, made through a blocking stub that carries the call's deadline. */
-    @FunctionalInterface
-    private interface StoreCall<T> {
-        T run(StoreGrpc.StoreBlockingStub stub);
-    }
-
-    /**
-     * Calls store {@code s} within {@code deadlineMs}; a failure is a MetaException with the
-     * store's own code, or UNAVAILABLE when it did not answer, saying what the call was to do.
-     */
-    private <T> T call(StoreInfo s, String what, long deadlineMs, StoreCall<T> call) throws MetaException {
-        if (s == null || s.getAddress().isEmpty()) {
-            throw new MetaException(ErrorCode.NO_SUCH_STORE, "no address for a store to " + what);
-        }
-        try {
-            return call.run(StoreGrpc.newBlockingStub(channels.get(s.getAddress()))
-                    .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS));
-        } catch (StatusRuntimeException e) {
-            throw storeFailure(s, what, e);
-        }
+    private <T> T call(StoreInfo s, String what, long deadlineMs, StoreCalls.StoreCall<T> call)
+            throws MetaException {
+        return calls.call(s, what, deadlineMs, call);
     }
 
     /** Seals or unseals a store's replica of a volume; returns the replica's last sequence. */
@@ -513,13 +497,6 @@ final class RepairManager {
     private void setReplicas(StoreInfo s, int volumeId, List<StoreInfo> replicas) throws MetaException {
         call(s, "set the replicas of volume " + volumeId, STORE_CALL_MS, stub -> stub.setReplicas(
                 SetReplicasRequest.newBuilder().setVolumeId(volumeId).addAllReplicas(replicas).build()));
-    }
-
-    private static MetaException storeFailure(StoreInfo s, String what, StatusRuntimeException e) {
-        ErrorCode code = WireErrors.fromThrowable(e).map(io.hayloft.proto.v1.Error::getCode)
-                .orElse(ErrorCode.UNAVAILABLE);
-        return new MetaException(code, "store " + s.getStoreId() + " at " + s.getAddress() + " could not " + what
-                + ": " + e.getMessage(), e);
     }
 
     private Map<String, StoreInfo> storesNow() throws MetaException {

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
@@ -265,5 +266,18 @@ public final class NameTable {
 
     private static byte[] objectKey(String bucket, String key) {
         return concat(bucketPrefix(bucket), utf8(key));
+    }
+
+    /** Visits the fid of every chunk of every object: the needles the names keep alive. */
+    public void forEachChunk(Consumer<Fid> visitor) throws MetaException {
+        try (RocksIterator it = db.db().newIterator(db.objects)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                for (Chunk c : ObjectInfo.parseFrom(it.value()).getChunksList()) {
+                    visitor.accept(c.getFid());
+                }
+            }
+        } catch (InvalidProtocolBufferException e) {
+            throw MetaDb.damaged(e);
+        }
     }
 }

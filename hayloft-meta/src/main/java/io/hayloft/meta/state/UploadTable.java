@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
@@ -406,6 +407,19 @@ public final class UploadTable {
             return MessageDigest.getInstance("MD5");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java platform has MD5", e);
+        }
+    }
+
+    /** Visits the fid of every chunk of every part of every open upload. */
+    public void forEachPartChunk(Consumer<Fid> visitor) throws MetaException {
+        try (RocksIterator it = db.db().newIterator(db.parts)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                for (Chunk c : PartInfo.parseFrom(it.value()).getChunksList()) {
+                    visitor.accept(c.getFid());
+                }
+            }
+        } catch (InvalidProtocolBufferException e) {
+            throw MetaDb.damaged(e);
         }
     }
 }
