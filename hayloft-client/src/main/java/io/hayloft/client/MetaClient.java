@@ -38,7 +38,9 @@ import io.hayloft.proto.v1.PartInfo;
 import io.hayloft.proto.v1.PutPartRequest;
 import io.hayloft.proto.v1.UploadInfo;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -98,6 +100,7 @@ public final class MetaClient implements AutoCloseable {
         long deadline = System.nanoTime() + retryBudgetNanos;
         String target = leader;
         long backoff = BACKOFF_FIRST_MS;
+        Set<String> tried = new HashSet<>();
         while (true) {
             try {
                 T result = fn.apply(MetaGrpc.newBlockingStub(channels.get(target))
@@ -107,11 +110,14 @@ public final class MetaClient implements AutoCloseable {
             } catch (StatusRuntimeException e) {
                 HayloftException h = HayloftException.from(e);
                 boolean redirected = false;
-                // A hint is followed only when it names a configured address: a client that reaches
-                // the peers through a proxy or a port mapping knows them by addresses of its own.
-                if (h.code() == ErrorCode.NOT_LEADER && peers.contains(h.leaderAddress())
+                tried.add(target);
+                String untried = peers.stream().filter(p -> !tried.contains(p)).findFirst().orElse(null);
+                if (h.code() == ErrorCode.NOT_LEADER && !h.leaderAddress().isEmpty()
                         && !h.leaderAddress().equals(target)) {
-                    target = h.leaderAddress();
+                    // A client that reaches the peers through a proxy or a port mapping knows them by
+                    // addresses of its own: the hint's address is followed when it is one of them, or
+                    // when no configured address is left to try.
+                    target = peers.contains(h.leaderAddress()) || untried == null ? h.leaderAddress() : untried;
                     redirected = true;
                 } else if (h.code() == ErrorCode.NOT_LEADER || h.code() == ErrorCode.UNAVAILABLE) {
                     target = peers.get((peers.indexOf(target) + 1) % peers.size());

@@ -47,6 +47,7 @@ class ChaosTest {
         long healNanos;
         List<String> anomalies;
         Map<Outcome, Integer> finalReads = new EnumMap<>(Outcome.class);
+        String orphans;
         try (ProcessCluster cluster = new ProcessCluster(dir, 3, 5, 2)) {
             cluster.start(java.time.Duration.ofSeconds(120));
             List<URI> endpoints = cluster.gateways().stream().map(g -> URI.create("http://127.0.0.1:" + g.port))
@@ -85,8 +86,10 @@ class ChaosTest {
                 }
             }
             anomalies = checker.anomalies();
+            orphans = cluster.status().map(s -> s.getOrphans().toString().replace('\n', ' ').trim())
+                    .orElse("(no leader answered)");
         }
-        String report = report(seed, minutes, history, nemesis, healNanos, finalReads, anomalies);
+        String report = report(seed, minutes, history, nemesis, healNanos, finalReads, anomalies, orphans);
         System.out.println(report);
         Files.writeString(dir.getParent().resolve("report-" + seed + ".md"), report);
         assertThat(anomalies).as("anomalies; the report: target/chaos/report-%d.md, logs in %s", seed, dir).isEmpty();
@@ -94,7 +97,7 @@ class ChaosTest {
     }
 
     private static String report(long seed, double minutes, History history, Nemesis nemesis, long healNanos,
-            Map<Outcome, Integer> finalReads, List<String> anomalies) {
+            Map<Outcome, Integer> finalReads, List<String> anomalies, String orphans) {
         StringBuilder r = new StringBuilder();
         r.append("# Chaos run ").append(seed).append("\n\n");
         r.append(String.format("Faults for %.2f min; 3 meta peers, 5 stores, 2 gateways; %d clients on %d keys.%n%n",
@@ -112,6 +115,7 @@ class ChaosTest {
                 .append("```\n\n");
         r.append(String.format("## Time to heal%n%nAll volumes back to full, identical replicas %.1f s after the "
                 + "workload stopped (%.1f s after the last fault ended).%n%n", healNanos / 1e9, healNanos / 1e9 + 5));
+        r.append("## Orphan audit (since the last leader change)\n\n").append(orphans).append("\n\n");
         r.append("## Anomalies: ").append(anomalies.size()).append("\n\n");
         for (String a : anomalies.subList(0, Math.min(anomalies.size(), 50))) {
             r.append("- ").append(a).append('\n');

@@ -3,6 +3,7 @@ package io.hayloft.it;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.hayloft.cli.Hayloft;
+import io.hayloft.client.ClientOptions;
 import io.hayloft.client.MetaClient;
 import io.hayloft.proto.v1.ClusterStatusResponse;
 import java.io.IOException;
@@ -76,7 +77,8 @@ final class ProcessCluster implements AutoCloseable {
     private final Map<String, FaultProxy> storeProxies = new LinkedHashMap<>();
     /** Each store's and gateway's way to each meta peer: name of the caller → proxies. */
     private final Map<String, List<FaultProxy>> metaProxies = new LinkedHashMap<>();
-    private final MetaClient meta;
+    /** One client per meta peer, each asking only it: the cluster status comes from the leader. */
+    private final List<MetaClient> metaPeers = new ArrayList<>();
 
     ProcessCluster(Path dir, int metaCount, int storeCount, int gatewayCount) throws IOException {
         this.dir = dir;
@@ -91,9 +93,11 @@ final class ProcessCluster implements AutoCloseable {
         }
         for (int i = 0; i < metaCount; i++) {
             String name = "m" + i;
+            // Orphan audits every 18 s with a 45 s grace: longer than any put of the workload takes.
             metas.add(node(name, Role.META, metaPorts.get(i)[1], Map.of("id", name, "peers", peers,
                     "dir", dir.resolve(name).toString(), "heartbeat-ms", String.valueOf(HEARTBEAT_MS),
-                    "dead-timeout-seconds", String.valueOf(DEAD_TIMEOUT_SECONDS), "repairs-at-once", "3")));
+                    "dead-timeout-seconds", String.valueOf(DEAD_TIMEOUT_SECONDS), "repairs-at-once", "3",
+                    "orphan-audit-hours", "0.005", "orphan-grace-hours", "0.0125")));
         }
         for (int i = 0; i < storeCount; i++) {
             String name = "s" + i;
@@ -112,7 +116,10 @@ final class ProcessCluster implements AutoCloseable {
                     "host", "127.0.0.1", "port", String.valueOf(port), "access-key", ACCESS_KEY,
                     "secret-key", SECRET_KEY)));
         }
-        meta = MetaClient.connect(metas.stream().map(m -> "127.0.0.1:" + m.port).toList());
+        for (Node m : metas) {
+            metaPeers.add(MetaClient.connect(ClientOptions.of(List.of("127.0.0.1:" + m.port))
+                    .withMetaTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(2))));
+        }
     }
 
     private String metaVia(String caller, List<int[]> metaPorts) throws IOException {
@@ -238,13 +245,25 @@ final class ProcessCluster implements AutoCloseable {
         }
     }
 
-    /** The cluster as the meta leader sees it, or empty when no leader answers. */
+    /**
+     * The cluster as the meta leader sees it (with its repair queue and orphan audit), or empty
+     * when no leader answers.
+     */
     Optional<ClusterStatusResponse> status() {
-        try {
-            return Optional.of(meta.clusterStatus());
-        } catch (RuntimeException e) {
-            return Optional.empty();
+        for (int i = 0; i < metaPeers.size(); i++) {
+            if (!metas.get(i).isRunning() || metas.get(i).paused) {
+                continue;
+            }
+            try {
+                ClusterStatusResponse s = metaPeers.get(i).clusterStatus();
+                if (s.hasRepair()) {
+                    return Optional.of(s);
+                }
+            } catch (RuntimeException e) {
+                // not answering: ask the next
+            }
         }
+        return Optional.empty();
     }
 
     /** The meta peer that leads now, if one does. */
@@ -344,6 +363,6 @@ final class ProcessCluster implements AutoCloseable {
             }
         }
         proxies().forEach(FaultProxy::close);
-        meta.close();
+        metaPeers.forEach(MetaClient::close);
     }
 }

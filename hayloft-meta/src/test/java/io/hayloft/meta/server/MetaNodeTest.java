@@ -98,6 +98,17 @@ class MetaNodeTest {
             assertThat(viaFollower.putObject(object("photos", "a.jpg", 2))).isEmpty();
             assertThat(viaFollower.leaderGuess()).isEqualTo(group.apiAddresses().get(leader));
         }
+
+        // A client that knows the peers by addresses of its own (a proxy, a port mapping: here
+        // another name for loopback) finds the leader among them rather than going around them.
+        List<String> own = new java.util.ArrayList<>();
+        for (int i : new int[] {follower, (leader + 2) % 3, leader}) {
+            own.add(group.apiAddresses().get(i).replace("127.0.0.1", "localhost"));
+        }
+        try (MetaClient viaOwnAddresses = MetaClient.connect(own)) {
+            viaOwnAddresses.createBucket("videos");
+            assertThat(viaOwnAddresses.leaderGuess()).isEqualTo(own.get(2));
+        }
     }
 
     @Test
