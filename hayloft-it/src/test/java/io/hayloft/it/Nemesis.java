@@ -124,7 +124,7 @@ final class Nemesis {
                 }
             }
             case DISK_FULL -> {
-                Node s = pick(cluster.stores());
+                Node s = pick(storesWithVolumes());
                 long largest = volumeFiles(s).stream().mapToLong(Nemesis::size).max().orElse(0);
                 target = s.name + " (files capped at " + (largest + 4096) + " bytes)";
                 cluster.limitFileSize(s, largest + 4096);
@@ -135,7 +135,7 @@ final class Nemesis {
                 }
             }
             case CORRUPT -> {
-                Node s = pick(cluster.stores());
+                Node s = pick(storesWithVolumes());
                 target = s.name + " " + corrupt(s);
             }
             default -> throw new IllegalStateException();
@@ -169,6 +169,12 @@ final class Nemesis {
             }
         }
         return file.getFileName() + " at " + offsets;
+    }
+
+    /** The stores holding volume files (with five stores and three replicas, some may hold none yet). */
+    private List<Node> storesWithVolumes() {
+        List<Node> with = cluster.stores().stream().filter(s -> !volumeFiles(s).isEmpty()).toList();
+        return with.isEmpty() ? cluster.stores() : with;
     }
 
     private List<Path> volumeFiles(Node store) {
