@@ -20,7 +20,7 @@ import java.util.zip.CRC32C;
 
 /**
  * Whether a {@link ProcessCluster} is healthy again: every store live, nothing queued for repair,
- * every volume writable with its full set of replicas on live stores, and the replicas of each
+ * every volume writable (or full) with its full set of replicas on live stores, and the replicas of each
  * volume holding the same needles (the newest record of each, byte for byte).
  */
 final class Healing {
@@ -46,7 +46,8 @@ final class Healing {
                     + status.getRepair().getRunning());
         }
         for (VolumeInfo v : status.getVolumesList()) {
-            if (v.getState() != VolumeState.VOLUME_WRITABLE) {
+            if (v.getState() != VolumeState.VOLUME_WRITABLE && !(v.getState() == VolumeState.VOLUME_READONLY
+                    && v.getFull())) {
                 return Optional.of("volume " + v.getVolumeId() + " is " + v.getState());
             }
             if (v.getReplicasCount() != v.getReplicationFactor()

@@ -16,7 +16,7 @@ import java.util.stream.Collectors;
 /**
  * What the cluster status says about health: the leader, the stores that are not live, and the
  * degraded volumes (fewer replicas than their replication factor, a replica on a store that is
- * not live, or read-only), each with its reason.
+ * not live, or read-only without being full), each with its reason.
  */
 public record ClusterReport(ClusterStatusResponse status) {
     /** A volume that needs attention, and why. */
@@ -57,8 +57,8 @@ public record ClusterReport(ClusterStatusResponse status) {
         if (v.getState() == VolumeState.VOLUME_DEGRADED) {
             return Optional.of("degraded");
         }
-        if (v.getState() == VolumeState.VOLUME_READONLY) {
-            return Optional.of("read-only");
+        if (v.getState() == VolumeState.VOLUME_READONLY && !v.getFull()) {
+            return Optional.of("read-only after a failed write (repair catches its replicas up)");
         }
         return Optional.empty();
     }

@@ -32,7 +32,7 @@ public final class StatusCommand extends ClusterCommand {
         for (VolumeInfo v : status.getVolumesList()) {
             List<String> replicas = v.getReplicasList().stream().map(StoreInfo::getStoreId).toList();
             out.printf("  %-6d %-9s %d/%d replicas  size %-10s garbage %-10s on %s%n", v.getVolumeId(),
-                    ClusterReport.state(v.getState()), v.getReplicasCount(), v.getReplicationFactor(),
+                    v.getFull() ? "full" : ClusterReport.state(v.getState()), v.getReplicasCount(), v.getReplicationFactor(),
                     Bytes.human(v.getSizeBytes()), Bytes.human(v.getGarbageBytes()), String.join(", ", replicas));
         }
         List<ClusterReport.Degraded> degraded = report.degradedVolumes();

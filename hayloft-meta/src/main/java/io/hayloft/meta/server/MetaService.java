@@ -328,7 +328,7 @@ final class MetaService extends MetaGrpc.MetaImplBase {
             })) {
                 VolumeReport report = liveness.latestReport(v.getVolumeId());
                 r.addVolumes(report == null ? v : v.toBuilder().setSizeBytes(report.getSizeBytes())
-                        .setGarbageBytes(report.getGarbageBytes()).build());
+                        .setGarbageBytes(report.getGarbageBytes()).setFull(report.getFull()).build());
             }
             if (node.isLeader()) {
                 r.setRepair(repairs.status()).setOrphans(orphans.status());
