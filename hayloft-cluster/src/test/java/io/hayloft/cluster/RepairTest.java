@@ -129,6 +129,33 @@ class RepairTest {
         SeededBlobs.readAll(client, seed, 0, fids, 8);
     }
 
+    /**
+     * Two replicas of a volume lost at once: each copy adds one replica, and the volume takes no
+     * writes until the second one brings it back to its replication factor. Found by the
+     * fault-injection suite: a copy replaced both lost replicas by one new one, and the volume
+     * stayed on two replicas, writable, for good.
+     */
+    @Test
+    void aVolumeThatLostTwoReplicasAtOnceGetsBothBack() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("RepairTest seed " + seed);
+        start(5);
+        List<Fid> fids = SeededBlobs.writeAll(client, seed, 0, 200, 8);
+        VolumeInfo victim = client.meta().clusterStatus().getVolumesList().get(0);
+        int first = Integer.parseInt(victim.getReplicas(1).getStoreId().substring("store".length()));
+        int second = Integer.parseInt(victim.getReplicas(2).getStoreId().substring("store".length()));
+        cluster.stopStore(first);
+        cluster.stopStore(second);
+        await().atMost(Duration.ofSeconds(20)).until(() -> cluster.storeState(first) == StoreState.STORE_DEAD
+                && cluster.storeState(second) == StoreState.STORE_DEAD);
+        cluster.awaitHealed(Duration.ofSeconds(90));
+        VolumeInfo healed = client.meta().lookupVolume(victim.getVolumeId());
+        assertThat(healed.getReplicasCount()).isEqualTo(3);
+        assertThat(healed.getReplicasList()).extracting(StoreInfo::getStoreId)
+                .doesNotContain(cluster.storeId(first), cluster.storeId(second));
+        SeededBlobs.readAll(client, seed, 0, fids, 8);
+    }
+
     @Test
     void aVolumeSealedByAFailedWriteIsCaughtUpAndWritableAgain() throws Exception {
         long seed = System.nanoTime();

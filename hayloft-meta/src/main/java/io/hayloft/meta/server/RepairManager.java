@@ -228,7 +228,8 @@ final class RepairManager {
                 full |= report.getFull();
             }
         }
-        if (!lost.isEmpty()) {
+        // A copy adds one replica: a volume that lost two gets its second one from the next copy.
+        if (!lost.isEmpty() || v.getReplicasCount() < v.getReplicationFactor()) {
             if (live.isEmpty()) {
                 return null; // no replica to copy from: wait for a store to come back
             }
@@ -455,11 +456,15 @@ final class RepairManager {
         if (!full) {
             setReadOnly(primary, id, false);
         }
-        VolumeState state = full ? VolumeState.VOLUME_READONLY : VolumeState.VOLUME_WRITABLE;
+        // Short of its replication factor (a copy replaced one of two lost replicas), it stays
+        // degraded, taking no writes, until the next copy.
+        VolumeState state = replicas.size() < v.getReplicationFactor() ? VolumeState.VOLUME_DEGRADED
+                : full ? VolumeState.VOLUME_READONLY : VolumeState.VOLUME_WRITABLE;
         node.propose(MetaCommand.newBuilder().setSetVolumeReplicas(SetVolumeReplicasCommand.newBuilder()
                 .setVolumeId(id).addAllExpectedStoreIds(ids(v.getReplicasList()))
                 .addAllStoreIds(ids(v.getReplicasList())).setState(state)));
-        log.info("volume {}: healthy again on {}, {}", id, ids(replicas), full ? "read-only (full)" : "writable");
+        log.info("volume {}: {} on {}", id, state == VolumeState.VOLUME_DEGRADED ? "still short of replicas"
+                : full ? "healthy again, read-only (full)," : "healthy again, writable,", ids(replicas));
     }
 
     /** Brings every secondary of {@code replicas} (primary first) level with the primary. */
