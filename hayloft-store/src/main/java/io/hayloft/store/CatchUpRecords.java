@@ -2,6 +2,8 @@ package io.hayloft.store;
 
 import com.google.protobuf.ByteString;
 import io.hayloft.proto.v1.CatchUpRecord;
+import io.hayloft.proto.v1.RecordCheck;
+import io.hayloft.volume.RecordSummary;
 import io.hayloft.volume.ReplicatedNeedle;
 import io.hayloft.volume.VolumeErrorCode;
 import io.hayloft.volume.VolumeException;
@@ -29,5 +31,16 @@ final class CatchUpRecords {
         }
         return new ReplicatedNeedle(r.getNeedleId(), r.getCookie(), r.getTombstone(), r.getSequence(),
                 r.getData().asReadOnlyByteBuffer());
+    }
+
+    static RecordCheck check(RecordSummary r) {
+        return RecordCheck.newBuilder().setNeedleId(r.needleId()).setCookie(r.cookie()).setTombstone(r.tombstone())
+                .setDataLength(r.dataLength()).setDataCrc32C(r.dataCrc()).build();
+    }
+
+    /** The record a check describes, at {@code sequence}. */
+    static RecordSummary summary(RecordCheck c, long sequence) {
+        return new RecordSummary(c.getNeedleId(), c.getCookie(), c.getTombstone(), c.getDataLength(),
+                c.getDataCrc32C(), sequence);
     }
 }

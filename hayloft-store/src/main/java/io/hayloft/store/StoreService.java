@@ -37,6 +37,7 @@ import io.hayloft.proto.v1.WriteNeedleRequest;
 import io.hayloft.proto.v1.WriteSmallNeedleRequest;
 import io.hayloft.proto.v1.WriteNeedleResponse;
 import io.hayloft.volume.NeedleStream;
+import io.hayloft.volume.RecordSummary;
 import io.hayloft.volume.ReplicatedNeedle;
 import io.hayloft.volume.Volume;
 import io.hayloft.volume.VolumeErrorCode;
@@ -368,6 +369,16 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
         try {
             Volume volume = volumes.get(request.getVolumeId());
             long after = request.getAfterSequence();
+            if (request.hasAfterRecord()) {
+                RecordSummary theirs = CatchUpRecords.summary(request.getAfterRecord(), after);
+                RecordSummary mine = volume.recordAt(after);
+                if (!theirs.equals(mine)) {
+                    out.onError(WireErrors.toStatus(ErrorCode.REPLICA_DIVERGED, "volume " + volume.id()
+                            + " on store " + storeId + " holds " + (mine == null ? "no record" : "another record")
+                            + " at the asking replica's last sequence " + after + ": rebuild that replica"));
+                    return;
+                }
+            }
             while (true) {
                 List<ReplicatedNeedle> batch = volume.recordsAfter(after, CATCH_UP_BATCH_BYTES);
                 if (batch.isEmpty()) {

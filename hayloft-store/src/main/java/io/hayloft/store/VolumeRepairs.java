@@ -10,6 +10,7 @@ import io.hayloft.proto.v1.CreateVolumeRequest;
 import io.hayloft.proto.v1.ErrorCode;
 import io.hayloft.proto.v1.StoreGrpc;
 import io.hayloft.proto.v1.StoreInfo;
+import io.hayloft.volume.RecordSummary;
 import io.hayloft.volume.ReplicatedNeedle;
 import io.hayloft.volume.Volume;
 import io.hayloft.volume.VolumeErrorCode;
@@ -21,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -80,8 +82,20 @@ final class VolumeRepairs {
             throw new IllegalArgumentException("a copy is made as a secondary: store " + storeId
                     + " must not be first in the replicas of volume " + request.getVolumeId());
         }
-        Volume volume = prepare(set);
-        CopyVolumeProgress last = pull(volume, source, new RateLimit(request.getBytesPerSecond()), progress);
+        Volume volume = prepare(set, request.getRebuild());
+        RateLimit limit = new RateLimit(request.getBytesPerSecond());
+        CopyVolumeProgress last;
+        try {
+            last = pull(volume, source, limit, progress);
+        } catch (StatusRuntimeException e) {
+            if (request.getRebuild() || !diverged(e)) {
+                throw e;
+            }
+            log.info("volume {}: the replica here is not a prefix of store {}'s; rebuilt from scratch", volume.id(),
+                    source.getStoreId());
+            volume = prepare(set, true);
+            last = pull(volume, source, limit, progress);
+        }
         log.info("volume {}: copied {} records ({} bytes) from store {}; last sequence {}", volume.id(),
                 last.getRecordsCopied(), last.getBytesCopied(), source.getStoreId(), last.getLastSequence());
         progress.accept(last.toBuilder().setDone(true).build());
@@ -100,11 +114,9 @@ final class VolumeRepairs {
             long passRecords = 0;
             Pipeline pipeline = new Pipeline(volume);
             try {
-                Iterator<CatchUpRecord> it = StoreGrpc.newBlockingStub(peers.get(source.getAddress()))
-                        .withDeadlineAfter(PULL_DEADLINE_HOURS, TimeUnit.HOURS)
-                        .catchUp(CatchUpRequest.newBuilder().setVolumeId(volume.id())
-                                .setAfterSequence(volume.lastSequence()).build());
                 long after = volume.lastSequence();
+                Iterator<CatchUpRecord> it = StoreGrpc.newBlockingStub(peers.get(source.getAddress()))
+                        .withDeadlineAfter(PULL_DEADLINE_HOURS, TimeUnit.HOURS).catchUp(catchUpAfter(volume, after));
                 while (it.hasNext()) {
                     CatchUpRecord r = it.next();
                     if (r.getSequence() <= after) {
@@ -133,19 +145,44 @@ final class VolumeRepairs {
     }
 
     /**
-     * The volume to copy into: the one here when it was created for the same replica set (an
-     * interrupted copy, resumed), else a new one, after dropping any other replica of the id.
+     * The request to pull the records after {@code after}, carrying this replica's record at that
+     * sequence, so that the source refuses ({@code REPLICA_DIVERGED}) when it holds another one.
      */
-    private Volume prepare(CreateVolumeRequest set) throws VolumeException, IOException {
+    private static CatchUpRequest catchUpAfter(Volume volume, long after) throws VolumeException {
+        CatchUpRequest.Builder request = CatchUpRequest.newBuilder().setVolumeId(volume.id()).setAfterSequence(after);
+        RecordSummary last = after == 0 ? null : volume.recordAt(after);
+        if (last != null) {
+            request.setAfterRecord(CatchUpRecords.check(last));
+        }
+        return request.build();
+    }
+
+    static boolean diverged(StatusRuntimeException e) {
+        return WireErrors.fromThrowable(e).map(err -> err.getCode() == ErrorCode.REPLICA_DIVERGED).orElse(false);
+    }
+
+    /**
+     * The volume to copy into, now kept under {@code set}: the replica already here (an
+     * interrupted copy, or a store's replica from before it was replaced), whose pull then checks
+     * that its records are a prefix of the source's and brings only the ones it lacks; or, when
+     * asked to rebuild or when the replica here failed, a new one.
+     */
+    private Volume prepare(CreateVolumeRequest set, boolean rebuild) throws VolumeException, IOException {
         int id = set.getVolumeId();
         synchronized (creating) {
             CreateVolumeRequest existing = sets.get(id).orElse(null);
             boolean present = volumes.volumes().stream().anyMatch(v -> v.id() == id);
-            if (present && existing != null && existing.equals(set)) {
+            if (present && !rebuild && !volumes.get(id).stats().failed()) {
+                CreateVolumeRequest kept = set.toBuilder().setSalt(existing == null ? set.getSalt()
+                        : existing.getSalt()).build();
+                if (!kept.equals(existing)) {
+                    log.info("volume {}: the replica here is kept and brought level with the copy's source", id);
+                    sets.put(kept);
+                }
                 return volumes.get(id);
             }
             if (present || volumes.failures().containsKey(id)) {
-                log.info("volume {}: the replica here belongs to another replica set; dropped before the copy", id);
+                log.info("volume {}: the replica here is dropped before the copy", id);
                 volumes.drop(id);
             }
             sets.put(set);
@@ -176,7 +213,24 @@ final class VolumeRepairs {
             return 0;
         }
         StoreInfo primary = set.getReplicas(0);
-        long applied = pull(volume, primary, new RateLimit(0), p -> { }).getRecordsCopied();
+        long applied;
+        try {
+            applied = pull(volume, primary, new RateLimit(0), p -> { }).getRecordsCopied();
+        } catch (StatusRuntimeException e) {
+            if (!diverged(e)) {
+                throw e;
+            }
+            // It holds a record the primary does not (one that never reached the others, so never
+            // acknowledged): no catch-up can mend that, so the replica is made again from the primary.
+            log.warn("volume {}: the replica here differs from primary {}'s; rebuilt from it", volumeId,
+                    primary.getStoreId());
+            try {
+                volume = prepare(set.toBuilder().setSalt(ThreadLocalRandom.current().nextLong()).build(), true);
+            } catch (IOException io) {
+                throw VolumeException.fromIo("rebuild of volume " + volumeId, io);
+            }
+            applied = pull(volume, primary, new RateLimit(0), p -> { }).getRecordsCopied();
+        }
         if (applied > 0) {
             log.info("volume {}: caught up {} records from primary {}", volumeId, applied, primary.getStoreId());
         }

@@ -30,6 +30,8 @@ import io.hayloft.proto.v1.StoreInfo;
 import io.hayloft.proto.v1.WriteHeader;
 import io.hayloft.proto.v1.WriteNeedleRequest;
 import io.hayloft.proto.v1.WriteNeedleResponse;
+import io.hayloft.volume.RecordSummary;
+import io.hayloft.volume.ReplicatedNeedle;
 import io.hayloft.volume.VolumeConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -324,6 +326,85 @@ class StoreServiceTest {
                 otherChannel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
             }
         }
+    }
+
+    /**
+     * A copy into a store that already holds a replica of the volume keeps it when its records
+     * are a prefix of the source's, and copies only what it lacks; one holding a record the
+     * source never had is rebuilt from scratch. A catch-up of such a replica from its primary
+     * rebuilds it as well, and the source refuses a pull whose last record it does not hold.
+     */
+    @Test
+    void aReplicaThatIsAPrefixIsKeptAndOneThatDivergedIsRebuilt() throws Exception {
+        for (int i = 1; i <= 10; i++) {
+            byte[] data = bytes(i, 500 + i);
+            write(async, fid(i, i), data, crc(data), 0);
+        }
+        try (StoreServer other = StoreServer.start("b", dir.resolve("b"), VolumeConfig.defaults(),
+                new InetSocketAddress("127.0.0.1", 0))) {
+            ManagedChannel otherChannel = NettyChannelBuilder.forAddress("127.0.0.1", other.port()).usePlaintext().build();
+            try {
+                StoreGrpc.StoreBlockingStub b = StoreGrpc.newBlockingStub(otherChannel)
+                        .withDeadlineAfter(30, TimeUnit.SECONDS);
+                StoreInfo source = StoreInfo.newBuilder().setStoreId("a").setAddress("127.0.0.1:" + server.port())
+                        .build();
+                StoreInfo target = StoreInfo.newBuilder().setStoreId("b").setAddress("127.0.0.1:" + other.port())
+                        .build();
+                StoreInfo third = StoreInfo.newBuilder().setStoreId("c").setAddress("127.0.0.1:1").build();
+                CopyVolumeRequest first = CopyVolumeRequest.newBuilder().setVolumeId(1).addReplicas(source)
+                        .addReplicas(target).setSource(source).setSalt(3).build();
+                assertThat(copy(b, first).getRecordsCopied()).isEqualTo(10);
+
+                // More writes; a copy for another replica set keeps the replica and brings the rest.
+                for (int i = 11; i <= 15; i++) {
+                    byte[] data = bytes(i, 700);
+                    write(async, fid(i, i), data, crc(data), 0);
+                }
+                CopyVolumeRequest rejoin = first.toBuilder().addReplicas(third).setSalt(4).build();
+                CopyVolumeProgress kept = copy(b, rejoin);
+                assertThat(kept.getRecordsCopied()).isEqualTo(5);
+                assertThat(kept.getLastSequence()).isEqualTo(15);
+
+                // The replica takes a record the source never has; the source's next one differs.
+                byte[] foreign = bytes(999, 300);
+                other.volumes().get(1).applyReplicated(new ReplicatedNeedle(999, 9, false, 16,
+                        java.nio.ByteBuffer.wrap(foreign)));
+                byte[] sixteenth = bytes(16, 300);
+                write(async, fid(16, 16), sixteenth, crc(sixteenth), 0);
+                RecordSummary theirs = other.volumes().get(1).recordAt(16);
+                assertThat(codeOf(catchThrowable(() -> blocking.catchUp(CatchUpRequest.newBuilder().setVolumeId(1)
+                        .setAfterSequence(16).setAfterRecord(CatchUpRecords.check(theirs)).build()).next())))
+                        .isEqualTo(ErrorCode.REPLICA_DIVERGED);
+                CopyVolumeProgress rebuilt = copy(b, rejoin);
+                assertThat(rebuilt.getRecordsCopied()).isEqualTo(16);
+                assertThat(other.volumes().get(1).recordAt(16)).isEqualTo(server.volumes().get(1).recordAt(16));
+                assertThat(codeOf(catchThrowable(() -> StoreTestSupport.read(b, fid(999, 9)))))
+                        .isEqualTo(ErrorCode.NOT_FOUND);
+                assertThat(StoreTestSupport.read(b, fid(16, 16))).isEqualTo(sixteenth);
+
+                // The same again, mended by a catch-up with the primary: rebuilt as well.
+                other.volumes().get(1).applyReplicated(new ReplicatedNeedle(998, 9, false, 17,
+                        java.nio.ByteBuffer.wrap(foreign)));
+                byte[] seventeenth = bytes(17, 300);
+                write(async, fid(17, 17), seventeenth, crc(seventeenth), 0);
+                assertThat(b.catchUpVolume(CatchUpVolumeRequest.newBuilder().setVolumeId(1).build())
+                        .getLastSequence()).isEqualTo(17);
+                assertThat(CatchUpRecords.check(other.volumes().get(1).recordAt(17)))
+                        .isEqualTo(CatchUpRecords.check(server.volumes().get(1).recordAt(17)));
+                assertThat(StoreTestSupport.read(b, fid(5, 5))).isEqualTo(bytes(5, 505));
+            } finally {
+                otherChannel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private static CopyVolumeProgress copy(StoreGrpc.StoreBlockingStub b, CopyVolumeRequest request) {
+        CopyVolumeProgress last = null;
+        for (Iterator<CopyVolumeProgress> it = b.copyVolume(request); it.hasNext(); ) {
+            last = it.next();
+        }
+        assertThat(last.getDone()).isTrue();
+        return last;
     }
 
     /** A second store catches up from the first through CatchUp and replica writes. */

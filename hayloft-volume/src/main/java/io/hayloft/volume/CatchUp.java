@@ -56,6 +56,29 @@ final class CatchUp {
         return out;
     }
 
+    /**
+     * The durable record with exactly this sequence, or null when there is none (never written
+     * here, beyond the last durable one, or compacted away).
+     */
+    static RecordSummary recordAt(Generation g, long sequence, int pieceBytes) throws IOException {
+        long durable = g.durablePos;
+        long salt = g.superblock.salt();
+        long start = firstOffsetAfter(g, sequence - 1, durable, salt);
+        RecordScanner scanner = new RecordScanner(g.dat, salt, start, durable, pieceBytes, false);
+        ScannedRecord r;
+        while ((r = scanner.next()) != null) {
+            long found = r.footer().sequence();
+            if (found == sequence) {
+                return new RecordSummary(r.header().needleId(), r.header().cookie(), r.header().tombstone(),
+                        r.header().dataLength(), r.footer().dataCrc(), found);
+            }
+            if (found > sequence) {
+                return null;
+            }
+        }
+        return null;
+    }
+
     private static long firstOffsetAfter(Generation g, long afterSequence, long durable, long salt) throws IOException {
         long entries = (g.idxWrittenPos - IndexFileFormat.HEADER_BYTES) / IndexFileFormat.ENTRY_BYTES;
         long lo = 0;

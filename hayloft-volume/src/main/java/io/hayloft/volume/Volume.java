@@ -651,6 +651,24 @@ public final class Volume implements AutoCloseable {
     }
 
     /**
+     * What identifies the durable record with this sequence, or null when the volume has none (a
+     * replica compares it with its source's before taking the records after it).
+     */
+    public RecordSummary recordAt(long sequence) throws VolumeException {
+        for (int attempt = 0; ; attempt++) {
+            Generation g = readableGeneration();
+            try {
+                return CatchUp.recordAt(g, sequence, config.readPieceBytes());
+            } catch (IOException e) {
+                if (retryOnNewGeneration(g, e, attempt)) {
+                    continue;
+                }
+                throw VolumeException.fromIo("record lookup in volume " + volumeId, e);
+            }
+        }
+    }
+
+    /**
      * Reads every durable record and checks it; returns the ids of needles whose newest record is
      * damaged (they are never served, and should be repaired from another replica).
      */

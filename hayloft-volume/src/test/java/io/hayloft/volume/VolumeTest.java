@@ -240,6 +240,38 @@ class VolumeTest {
         }
     }
 
+    /**
+     * recordAt finds a record by its sequence, and says null for sequences it does not hold:
+     * beyond the last, zero, and a record compaction removed.
+     */
+    @Test
+    void aRecordIsFoundByItsSequence() throws Exception {
+        try (Volume v = create(config(false))) {
+            for (int i = 1; i <= 40; i++) {
+                v.append(i, 7, bytes(i, i * 10));
+            }
+            v.delete(3, 7);
+            RecordSummary r = v.recordAt(12);
+            assertThat(r).isEqualTo(new RecordSummary(12, 7, false, 120, crcOf(bytes(12, 120)), 12));
+            RecordSummary tombstone = v.recordAt(41);
+            assertThat(tombstone.tombstone()).isTrue();
+            assertThat(tombstone.needleId()).isEqualTo(3);
+            assertThat(v.recordAt(1).needleId()).isEqualTo(1);
+            assertThat(v.recordAt(42)).isNull();
+            assertThat(v.recordAt(0)).isNull();
+            v.compact();
+            assertThat(v.recordAt(3)).isNull(); // the deleted needle's record is gone
+            assertThat(v.recordAt(12)).isEqualTo(r);
+            assertThat(v.recordAt(41)).isEqualTo(tombstone);
+        }
+    }
+
+    private static int crcOf(byte[] data) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(data);
+        return (int) crc.getValue();
+    }
+
     /** A stream opened before a compaction keeps reading the old files until it is closed. */
     @Test
     void streamSurvivesACompaction() throws Exception {
