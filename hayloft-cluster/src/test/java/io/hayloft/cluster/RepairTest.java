@@ -81,7 +81,7 @@ class RepairTest {
     }
 
     @Test
-    void aDeadStoresVolumesAreCopiedElsewhereAndItsOldReplicasDroppedWhenItReturns() throws Exception {
+    void aDeadStoresVolumesAreCopiedElsewhereAndHealedAgainWhenItReturns() throws Exception {
         long seed = System.nanoTime();
         System.out.println("RepairTest seed " + seed);
         start(5);
@@ -119,7 +119,8 @@ class RepairTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> cluster.storeState(secondIndex) == StoreState.STORE_DEAD);
         cluster.awaitHealed(Duration.ofSeconds(60));
 
-        // Both come back: their replicas were replaced, so they are dropped; writes go on.
+        // Both come back: their replaced replicas rejoin in place of fuller stores' or are dropped;
+        // writes go on.
         cluster.restartStore(0);
         cluster.restartStore(secondIndex);
         cluster.awaitStoresLive(Duration.ofSeconds(20));
@@ -127,6 +128,51 @@ class RepairTest {
         List<Fid> more = SeededBlobs.writeAll(client, seed, 400, 500, 8);
         SeededBlobs.readAll(client, seed, 400, more, 8);
         SeededBlobs.readAll(client, seed, 0, fids, 8);
+    }
+
+    /**
+     * A store that returns after its volumes were copied elsewhere holds replicas beyond their
+     * volumes' replication factor: each rejoins its set, caught up by sequence (only what it
+     * missed is copied), in place of the replica on the set's fullest store, which is dropped;
+     * the stores end up holding equal numbers of replicas.
+     */
+    @Test
+    void aReturningStoresReplicasRejoinInPlaceOfTheFullestStores() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("RepairTest seed " + seed);
+        start(4);
+        List<Fid> fids = SeededBlobs.writeAll(client, seed, 0, 200, 8);
+        Set<Integer> held = volumesOn("store0");
+        assertThat(held).isNotEmpty();
+        cluster.stopStore(0);
+        await().atMost(Duration.ofSeconds(20)).until(() -> cluster.storeState(0) == StoreState.STORE_DEAD);
+        cluster.awaitHealed(Duration.ofSeconds(60));
+        assertThat(volumesOn("store0")).isEmpty();
+        List<Fid> whileAway = SeededBlobs.writeAll(client, seed, 200, 220, 4);
+        ClusterStatusResponse before = client.meta().clusterStatus();
+        long heldBytes = before.getVolumesList().stream().filter(v -> held.contains(v.getVolumeId()))
+                .mapToLong(VolumeInfo::getSizeBytes).sum();
+
+        cluster.restartStore(0);
+        cluster.awaitStoresLive(Duration.ofSeconds(20));
+        await().atMost(Duration.ofSeconds(60)).until(() -> !volumesOn("store0").isEmpty());
+        cluster.awaitHealed(Duration.ofSeconds(60));
+        assertThat(held).containsAll(volumesOn("store0"));
+        ClusterStatusResponse after = client.meta().clusterStatus();
+        java.util.Map<String, Integer> load = new java.util.HashMap<>();
+        for (VolumeInfo v : after.getVolumesList()) {
+            v.getReplicasList().forEach(r -> load.merge(r.getStoreId(), 1, Integer::sum));
+        }
+        assertThat(load).hasSize(4);
+        assertThat(java.util.Collections.max(load.values()) - java.util.Collections.min(load.values()))
+                .isLessThanOrEqualTo(1);
+        // Caught up, not copied again: the rejoins moved far less than the volumes hold.
+        assertThat(after.getRepair().getBytesCopied() - before.getRepair().getBytesCopied())
+                .isLessThan(heldBytes / 2);
+        SeededBlobs.readAll(client, seed, 0, fids, 8);
+        SeededBlobs.readAll(client, seed, 200, whileAway, 4);
+        List<Fid> more = SeededBlobs.writeAll(client, seed, 220, 300, 4);
+        SeededBlobs.readAll(client, seed, 220, more, 4);
     }
 
     /**

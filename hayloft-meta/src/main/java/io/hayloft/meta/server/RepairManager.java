@@ -71,7 +71,7 @@ final class RepairManager {
     private static final long RATE_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     enum Kind {
-        COPY("copy"), CATCH_UP("catch-up"), DROP("drop");
+        COPY("copy"), CATCH_UP("catch-up"), REJOIN("rejoin"), DROP("drop");
 
         final String label;
 
@@ -85,9 +85,12 @@ final class RepairManager {
         final Kind kind;
         final VolumeInfo volume;
         final int liveReplicas;
-        /** COPY: the target; DROP: the store whose replica goes. */
+        /** COPY, REJOIN: the target; DROP: the store whose replica goes. */
         final String storeId;
-        /** COPY: the replica copied from (chosen again when the copy starts), and the lost ones. */
+        /**
+         * COPY, REJOIN: the replica copied from (chosen again when the copy starts), and the ones
+         * that leave the set (lost, or on the fullest store).
+         */
         volatile String sourceId;
         final Set<String> lost;
         final long bytesTotal;
@@ -272,17 +275,7 @@ final class RepairManager {
                 racks.add(s.getRack());
             }
         }
-        Map<String, Integer> load = new HashMap<>();
-        for (VolumeInfo other : volumes) {
-            for (StoreInfo r : other.getReplicasList()) {
-                load.merge(r.getStoreId(), 1, Integer::sum);
-            }
-        }
-        for (Task t : running.values()) {
-            if (t.kind == Kind.COPY) {
-                load.merge(t.storeId, 1, Integer::sum);
-            }
-        }
+        Map<String, Integer> load = load(volumes);
         Comparator<StoreInfo> order = Comparator.<StoreInfo>comparingInt(s -> racks.contains(s.getRack()) ? 1 : 0)
                 .thenComparingInt(s -> load.getOrDefault(s.getStoreId(), 0))
                 .thenComparing(Comparator.comparingLong(this::freeBytes).reversed())
@@ -302,12 +295,17 @@ final class RepairManager {
         return free == null ? s.getFreeBytes() : free;
     }
 
-    /** Replicas that live stores report but that are not in their volume's set, on healthy volumes. */
+    /**
+     * Replicas that live stores report but that are not in their volume's set, on healthy volumes:
+     * each rejoins its set in place of the replica on the set's fullest store when that evens out
+     * the stores, and is dropped otherwise.
+     */
     private List<Task> surplus(List<VolumeInfo> volumes, Map<String, StoreInfo> stores) {
         Map<Integer, VolumeInfo> byId = new HashMap<>();
         for (VolumeInfo v : volumes) {
             byId.put(v.getVolumeId(), v);
         }
+        Map<String, Integer> load = load(volumes);
         List<Task> tasks = new ArrayList<>();
         for (StoreInfo s : stores.values()) {
             Map<Integer, VolumeReport> reports = liveness.reportsOf(s.getStoreId());
@@ -324,12 +322,76 @@ final class RepairManager {
                         && v.getReplicasCount() >= v.getReplicationFactor()
                         && v.getReplicasList().stream().allMatch(r -> stores.containsKey(r.getStoreId())
                                 && stores.get(r.getStoreId()).getState() == StoreState.STORE_LIVE);
-                if (healthy) {
+                if (!healthy) {
+                    continue;
+                }
+                String fullest = fullerMember(v, s, stores, load);
+                if (fullest == null) {
                     tasks.add(new Task(Kind.DROP, v, v.getReplicasCount(), s.getStoreId(), null, Set.of(), 0));
+                } else {
+                    load.merge(s.getStoreId(), 1, Integer::sum);
+                    load.merge(fullest, -1, Integer::sum);
+                    long size = reports.get(id).getSizeBytes();
+                    tasks.add(new Task(Kind.REJOIN, v, v.getReplicasCount(), s.getStoreId(), null, Set.of(fullest),
+                            size));
                 }
             }
         }
         return tasks;
+    }
+
+    /** Replicas in sets by store, counting running copies' targets and the replicas they replace. */
+    private Map<String, Integer> load(List<VolumeInfo> volumes) {
+        Map<String, Integer> load = new HashMap<>();
+        for (VolumeInfo v : volumes) {
+            for (StoreInfo r : v.getReplicasList()) {
+                load.merge(r.getStoreId(), 1, Integer::sum);
+            }
+        }
+        for (Task t : running.values()) {
+            if (t.kind == Kind.COPY || t.kind == Kind.REJOIN) {
+                load.merge(t.storeId, 1, Integer::sum);
+            }
+            if (t.kind == Kind.REJOIN) {
+                t.lost.forEach(id -> load.merge(id, -1, Integer::sum));
+            }
+        }
+        return load;
+    }
+
+    /**
+     * The fullest store of the volume's set (most replicas, then least free space) when the
+     * returning store {@code back} holds at least two replicas fewer, so that its old replica
+     * taking that one's place evens the stores out (and the move is never undone by the next
+     * one), and it puts no more replicas on one rack; else null.
+     */
+    private String fullerMember(VolumeInfo v, StoreInfo back, Map<String, StoreInfo> stores,
+            Map<String, Integer> load) {
+        Comparator<String> fuller = Comparator.<String>comparingInt(id -> load.getOrDefault(id, 0))
+                .thenComparing(Comparator.comparingLong((String id) -> freeBytes(stores.get(id))).reversed())
+                .thenComparing(Comparator.naturalOrder());
+        if (v.getReplicasCount() < 2) {
+            return null; // the copy's source would be the replica that leaves
+        }
+        String fullest = v.getReplicasList().stream().map(StoreInfo::getStoreId).max(fuller).orElseThrow();
+        if (load.getOrDefault(back.getStoreId(), 0) + 2 > load.getOrDefault(fullest, 0)) {
+            return null;
+        }
+        List<String> racksBefore = new ArrayList<>();
+        List<String> racksAfter = new ArrayList<>();
+        for (StoreInfo r : v.getReplicasList()) {
+            String rack = stores.get(r.getStoreId()).getRack();
+            racksBefore.add(rack);
+            if (!r.getStoreId().equals(fullest)) {
+                racksAfter.add(rack);
+            }
+        }
+        racksAfter.add(back.getRack());
+        return distinctRacks(racksAfter) >= distinctRacks(racksBefore) ? fullest : null;
+    }
+
+    private static long distinctRacks(List<String> racks) {
+        return racks.stream().filter(r -> !r.isEmpty()).distinct().count();
     }
 
     private void start(Task t) {
@@ -338,7 +400,7 @@ final class RepairManager {
             int id = t.volume.getVolumeId();
             try {
                 switch (t.kind) {
-                    case COPY -> copy(t);
+                    case COPY, REJOIN -> copy(t);
                     case CATCH_UP -> catchUp(t.volume);
                     case DROP -> drop(t);
                 }
@@ -373,6 +435,14 @@ final class RepairManager {
                 keep.add(r);
             }
         }
+        if (t.kind == Kind.REJOIN) {
+            // The replica that leaves is live: sealed, it takes no write it would not keep.
+            for (StoreInfo r : addressed(v.getReplicasList())) {
+                if (t.lost.contains(r.getStoreId())) {
+                    setReadOnly(r, id, true);
+                }
+            }
+        }
         StoreInfo primary = null;
         long most = -1;
         for (StoreInfo r : keep) {
@@ -392,7 +462,12 @@ final class RepairManager {
         StoreInfo target = addressed(List.of(StoreInfo.newBuilder().setStoreId(t.storeId).build())).get(0);
         next.add(target);
         t.sourceId = primary.getStoreId();
-        log.info("volume {}: copying from store {} to store {} (lost: {})", id, t.sourceId, t.storeId, t.lost);
+        if (t.kind == Kind.REJOIN) {
+            log.info("volume {}: store {} rejoins from store {} in place of store {}, the fullest", id, t.storeId,
+                    t.sourceId, t.lost);
+        } else {
+            log.info("volume {}: copying from store {} to store {} (lost: {})", id, t.sourceId, t.storeId, t.lost);
+        }
         // Level the survivors under the new primary first, so that the source has all they have:
         // the secondaries are unsealed to take its records, while the sealed primary takes no writes.
         List<StoreInfo> survivors = next.subList(0, next.size() - 1);
