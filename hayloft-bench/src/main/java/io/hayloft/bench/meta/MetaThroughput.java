@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * callers' own gRPC work then shares the cores with the three peers).
  *
  * <p>Run: {@code java -cp hayloft-bench/target/benchmarks.jar io.hayloft.bench.meta.MetaThroughput
- * [callers] [seconds]}.
+ * [callers] [seconds] [warm-up seconds]}.
  */
 public final class MetaThroughput {
     private MetaThroughput() {}
@@ -29,13 +29,14 @@ public final class MetaThroughput {
     public static void main(String[] args) throws Exception {
         int callers = args.length > 0 ? Integer.parseInt(args[0]) : 64;
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+        int warmUp = args.length > 2 ? Integer.parseInt(args[2]) : 2;
         Path dir = BenchDirs.create("hayloft-meta-bench");
         try (MetaGroup group = MetaGroup.start(dir, 3, 100_000);
                 MetaClient client = MetaClient.connect(group.apiAddresses())) {
             client.createBucket("bench");
             MetaNode leader = group.node(group.leaderIndex());
-            measure("in-process", callers, seconds, leader::putObject, leader::getObject);
-            measure("gRPC", callers, seconds, client::putObject, client::getObject);
+            measure("in-process", callers, seconds, warmUp, leader::putObject, leader::getObject);
+            measure("gRPC", callers, seconds, warmUp, client::putObject, client::getObject);
         } finally {
             BenchDirs.delete(dir);
         }
@@ -49,16 +50,16 @@ public final class MetaThroughput {
         Object get(String bucket, String key) throws Exception;
     }
 
-    private static void measure(String how, int callers, int seconds, Put put, Get get) throws Exception {
+    private static void measure(String how, int callers, int seconds, int warmUp, Put put, Get get) throws Exception {
         AtomicLong puts = new AtomicLong();
-        Callers.run(callers, 2, () -> put(put, puts));
+        Callers.run(callers, warmUp, () -> put(put, puts));
         puts.set(0);
         long start = System.nanoTime();
         Callers.run(callers, seconds, () -> put(put, puts));
         double putSeconds = (System.nanoTime() - start) / 1e9;
         long keys = NEXT.get();
         AtomicLong gets = new AtomicLong();
-        Callers.run(callers, 2, () -> get.get("bench", "k" + ThreadLocalRandom.current().nextLong(keys)));
+        Callers.run(callers, warmUp, () -> get.get("bench", "k" + ThreadLocalRandom.current().nextLong(keys)));
         start = System.nanoTime();
         Callers.run(callers, seconds, () -> {
             get.get("bench", "k" + ThreadLocalRandom.current().nextLong(keys));
