@@ -65,6 +65,8 @@ public final class HayloftClient implements AutoCloseable {
     private final Cache<Integer, VolumeInfo> locations;
     private final SecureRandom cookies = new SecureRandom();
     private final AtomicLong assignments = new AtomicLong();
+    /** Stores in this process, read without gRPC; null when there are none. */
+    private final LocalNeedles local;
 
     /** A block of needle ids on one volume, used in order. */
     private static final class Lease {
@@ -86,8 +88,9 @@ public final class HayloftClient implements AutoCloseable {
         }
     }
 
-    private HayloftClient(ClientOptions options) {
+    private HayloftClient(ClientOptions options, LocalNeedles local) {
         this.options = options;
+        this.local = local;
         this.meta = new MetaClient(options.metaAddresses(), channels, options.metaCallTimeout(),
                 options.metaRetryBudget());
         this.leases = new Lease[options.leaseSlots()];
@@ -99,7 +102,15 @@ public final class HayloftClient implements AutoCloseable {
     }
 
     public static HayloftClient connect(ClientOptions options) {
-        return new HayloftClient(options);
+        return new HayloftClient(options, null);
+    }
+
+    /**
+     * A client that reads the needles of stores in this process through {@code local}, and of
+     * every other store over the network.
+     */
+    public static HayloftClient connect(ClientOptions options, LocalNeedles local) {
+        return new HayloftClient(options, local);
     }
 
     public static HayloftClient connect(List<String> metaAddresses) {
@@ -355,6 +366,12 @@ public final class HayloftClient implements AutoCloseable {
     }
 
     private byte[] readFrom(String address, Fid fid) {
+        if (local != null) {
+            byte[] data = local.read(address, fid);
+            if (data != null) {
+                return data;
+            }
+        }
         Iterator<ReadNeedleResponse> it;
         try {
             it = StoreGrpc.newBlockingStub(channels.get(address))

@@ -1,11 +1,14 @@
 package io.hayloft.cluster;
 
+import io.hayloft.client.ClientOptions;
 import io.hayloft.client.HayloftClient;
 import io.hayloft.client.HayloftException;
+import io.hayloft.client.LocalNeedles;
 import io.hayloft.client.MetaClient;
 import io.hayloft.meta.raft.MetaGroup;
 import io.hayloft.meta.server.MetaConfig;
 import io.hayloft.proto.v1.ClusterStatusResponse;
+import io.hayloft.proto.v1.Fid;
 import io.hayloft.proto.v1.MetaPeer;
 import io.hayloft.proto.v1.StoreInfo;
 import io.hayloft.proto.v1.StoreState;
@@ -254,6 +257,29 @@ public final class LocalCluster implements AutoCloseable {
     /** A new client of the cluster; the caller closes it. */
     public HayloftClient client() {
         return HayloftClient.connect(metaAddresses());
+    }
+
+    /**
+     * A new client that reads the needles of this cluster's running stores in the process,
+     * without gRPC (as the one-process server's gateway does); the caller closes it.
+     */
+    public HayloftClient clientReadingLocally() {
+        return HayloftClient.connect(ClientOptions.of(metaAddresses()), localNeedles());
+    }
+
+    /** Reads of this cluster's running stores in the process. */
+    public LocalNeedles localNeedles() {
+        return this::readLocal;
+    }
+
+    /** A needle from the running store serving {@code address}, or null when none here does. */
+    private byte[] readLocal(String address, Fid fid) {
+        for (StoreNode s : stores) {
+            if (s != null && s.address().equals(address)) {
+                return s.server().readLocal(fid);
+            }
+        }
+        return null;
     }
 
     /** Stops store {@code i} as a crash would leave it: files stay, the port is released. */

@@ -7,7 +7,9 @@ import static org.awaitility.Awaitility.await;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.hayloft.client.ClientOptions;
 import io.hayloft.client.HayloftClient;
+import io.hayloft.client.LocalNeedles;
 import io.hayloft.client.HayloftException;
 import io.hayloft.proto.WireErrors;
 import io.hayloft.proto.v1.Chunk;
@@ -238,12 +240,64 @@ class ClusterTest {
         }
     }
 
+    /**
+     * A client that reads its process's stores without gRPC (the one-process server's gateway)
+     * answers as one reading over the network: the same bytes, the same refusals, damaged copies
+     * passed over and repaired, a stopped store's replicas read elsewhere.
+     */
+    @Test
+    void readsInTheProcessAnswerAsReadsOverTheNetwork() throws Exception {
+        start(LocalCluster.Options.defaults());
+        long seed = System.nanoTime();
+        System.out.println("ClusterTest seed " + seed);
+        List<Fid> fids = writeAll(seed, 0, 300, 4);
+        java.util.concurrent.atomic.AtomicLong local = new java.util.concurrent.atomic.AtomicLong();
+        LocalNeedles counting = (address, fid) -> {
+            byte[] data = cluster.localNeedles().read(address, fid);
+            if (data != null) {
+                local.incrementAndGet();
+            }
+            return data;
+        };
+        try (HayloftClient reader = HayloftClient.connect(ClientOptions.of(cluster.metaAddresses()), counting)) {
+            SeededBlobs.readAll(reader, seed, 0, fids, 4);
+            assertThat(local.get()).isEqualTo(fids.size());
+            Fid fid = fids.get(0);
+            assertCode(ErrorCode.NOT_FOUND, () -> reader.read(fid.toBuilder()
+                    .setNeedleId(fid.getNeedleId() + 1_000_000).build()));
+            assertCode(ErrorCode.WRONG_COOKIE, () -> reader.read(fid.toBuilder().setCookie(fid.getCookie() ^ 1).build()));
+
+            byte[] data = new byte[300 * 1024];
+            new Random(seed).nextBytes(data);
+            Fid big = client.write(data);
+            VolumeInfo v = client.meta().lookupVolume(big.getVolumeId());
+            List<StoreInfo> order = new ArrayList<>(v.getReplicasList());
+            java.util.Collections.rotate(order, (int) Long.remainderUnsigned(big.getNeedleId(), order.size()));
+            flipByte(order.get(0), big.getVolumeId(), 1000); // in the data of the volume's last record
+            assertThat(reader.read(big)).isEqualTo(data);
+            StoreNode damaged = cluster.store(Integer.parseInt(order.get(0).getStoreId().substring("store".length())));
+            await().atMost(Duration.ofSeconds(20)).until(() -> damaged.server().needlesRepaired() == 1);
+
+            client.delete(fid);
+            assertCode(ErrorCode.DELETED, () -> reader.read(fid));
+
+            cluster.stopStore(Integer.parseInt(order.get(1).getStoreId().substring("store".length())));
+            assertThat(reader.read(big)).isEqualTo(data);
+            SeededBlobs.readAll(reader, seed, 1, fids.subList(1, fids.size()), 4);
+        }
+    }
+
     /** Damages the volume file of a replica as a bad disk would: the store finds out when it reads. */
     private void flipByteInTheMiddle(StoreInfo replica, int volumeId) throws Exception {
+        flipByte(replica, volumeId, -1);
+    }
+
+    /** Flips the byte {@code fromEnd} bytes before the end of a replica's volume file (-1: the middle). */
+    private void flipByte(StoreInfo replica, int volumeId, long fromEnd) throws Exception {
         Path dat = dir.resolve(replica.getStoreId()).resolve(volumeId + ".dat");
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(dat,
                 java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
-            long at = ch.size() / 2;
+            long at = fromEnd < 0 ? ch.size() / 2 : ch.size() - fromEnd;
             java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
             ch.read(b, at);
             b.put(0, (byte) (b.get(0) ^ 0x5a));

@@ -21,6 +21,8 @@ public final class StoreNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StoreNode.class);
 
     private final StoreServer server;
+    /** This store as it registers with meta: its id, rack and the address others reach it at. */
+    private final StoreInfo self;
     private final MetaClient meta;
     private final StoreHeartbeats heartbeats;
 
@@ -69,7 +71,7 @@ public final class StoreNode implements AutoCloseable {
             meta.close();
             throw e;
         }
-        StoreInfo self = StoreInfo.newBuilder().setStoreId(id.storeId()).setRack(id.rack())
+        self = StoreInfo.newBuilder().setStoreId(id.storeId()).setRack(id.rack())
                 .setAddress(id.advertisedHost() + ":" + (id.advertisedPort() == 0 ? server.port() : id.advertisedPort()))
                 .build();
         heartbeats = new StoreHeartbeats(self, server.volumes(), meta);
@@ -93,6 +95,11 @@ public final class StoreNode implements AutoCloseable {
                 log.warn("could not report volume {} to meta: {}", volumeId, e.getMessage());
             }
         });
+    }
+
+    /** The address (host:port) meta gives out for this store. */
+    public String address() {
+        return self.getAddress();
     }
 
     public StoreServer server() {

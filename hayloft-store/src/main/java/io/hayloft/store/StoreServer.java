@@ -82,6 +82,14 @@ public final class StoreServer implements AutoCloseable {
         return service.catchUpWithPrimaries();
     }
 
+    /**
+     * Reads a whole needle for a caller in this process, without the network, checked as a
+     * {@code ReadNeedle} is (see {@link io.hayloft.client.LocalNeedles}).
+     */
+    public byte[] readLocal(io.hayloft.proto.v1.Fid fid) {
+        return service.readLocal(fid);
+    }
+
     public VolumeSet volumes() {
         return volumes;
     }

@@ -3,6 +3,7 @@ package io.hayloft.store;
 import com.google.protobuf.ByteString;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.hayloft.client.HayloftException;
 import io.hayloft.proto.WireErrors;
 import io.hayloft.proto.v1.CatchUpRecord;
 import io.hayloft.proto.v1.CatchUpRequest;
@@ -276,6 +277,24 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
             out.onError(StoreErrors.toStatus(e));
         } catch (IOException e) {
             out.onError(WireErrors.toStatus(ErrorCode.IO_ERROR, e.getMessage()));
+        }
+    }
+
+    /**
+     * Reads a whole needle for a caller in this process, without gRPC: checked as {@code
+     * ReadNeedle} checks it, a damaged one queued for repair; refusals are the wire's error codes.
+     */
+    byte[] readLocal(Fid fid) {
+        try {
+            ByteBuffer data = volumes.get(fid.getVolumeId()).read(fid.getNeedleId(), fid.getCookie());
+            byte[] out = new byte[data.remaining()];
+            data.get(out);
+            return out;
+        } catch (VolumeException e) {
+            if (e.code() == VolumeErrorCode.CORRUPT) {
+                needleRepairs.submit(fid.getVolumeId(), fid.getNeedleId());
+            }
+            throw new HayloftException(StoreErrors.code(e.code()), e.getMessage(), e);
         }
     }
 
