@@ -69,6 +69,46 @@ class MetaNodeTest {
                 .build();
     }
 
+    /**
+     * A peer alone in its group answers name reads from its own state: every name acknowledged
+     * before a read began is seen, from many callers at once, and again right after a restart,
+     * while the log may still be replaying.
+     */
+    @Test
+    void aPeerAloneReadsEveryAcknowledgedNameFromItsOwnState() throws Exception {
+        group = MetaGroup.start(dir, 1, c -> c.withSnapshotEveryEntries(50));
+        client = MetaClient.connect(group.apiAddresses());
+        client.createBucket("alone");
+        MetaNode node = group.node(0);
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            List<java.util.concurrent.Future<?>> callers = new java.util.ArrayList<>();
+            for (int c = 0; c < 16; c++) {
+                int caller = c;
+                callers.add(pool.submit(() -> {
+                    for (int i = 0; i < 40; i++) {
+                        String key = "c" + caller + "/k" + (i % 10);
+                        long needle = caller * 1000L + i;
+                        node.putObject(object("alone", key, needle));
+                        assertThat(node.getObject("alone", key).getChunks(0).getFid().getNeedleId()).isEqualTo(needle);
+                    }
+                    return null;
+                }));
+            }
+            for (var f : callers) {
+                f.get();
+            }
+        }
+        group.restartPeer(0);
+        MetaNode restarted = group.node(0);
+        await().atMost(Duration.ofSeconds(30)).until(restarted::isLeader);
+        for (int c = 0; c < 16; c++) {
+            for (int k = 0; k < 10; k++) {
+                assertThat(restarted.getObject("alone", "c" + c + "/k" + k).getChunks(0).getFid().getNeedleId())
+                        .isEqualTo(c * 1000L + 30 + k);
+            }
+        }
+    }
+
     @Test
     void aFollowerNamesTheLeaderAndTheClientFollowsIt() throws Exception {
         start(MetaConfig.HEARTBEAT_INTERVAL_DEFAULT, MetaConfig.DEAD_TIMEOUT_DEFAULT);
