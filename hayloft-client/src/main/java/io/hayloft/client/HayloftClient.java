@@ -66,7 +66,7 @@ public final class HayloftClient implements AutoCloseable {
     private final SecureRandom cookies = new SecureRandom();
     private final AtomicLong assignments = new AtomicLong();
     /** Stores in this process, read without gRPC; null when there are none. */
-    private final LocalNeedles local;
+    private final LocalStores local;
 
     /** A block of needle ids on one volume, used in order. */
     private static final class Lease {
@@ -88,7 +88,7 @@ public final class HayloftClient implements AutoCloseable {
         }
     }
 
-    private HayloftClient(ClientOptions options, LocalNeedles local) {
+    private HayloftClient(ClientOptions options, LocalStores local) {
         this.options = options;
         this.local = local;
         this.meta = new MetaClient(options.metaAddresses(), channels, options.metaCallTimeout(),
@@ -106,10 +106,10 @@ public final class HayloftClient implements AutoCloseable {
     }
 
     /**
-     * A client that reads the needles of stores in this process through {@code local}, and of
-     * every other store over the network.
+     * A client that reads and writes the needles of stores in this process through {@code local},
+     * and of every other store over the network.
      */
-    public static HayloftClient connect(ClientOptions options, LocalNeedles local) {
+    public static HayloftClient connect(ClientOptions options, LocalStores local) {
         return new HayloftClient(options, local);
     }
 
@@ -208,6 +208,9 @@ public final class HayloftClient implements AutoCloseable {
 
     private void writeTo(String address, Fid fid, byte[] data, int crc32c) {
         WriteHeader header = WriteHeader.newBuilder().setFid(fid).setLength(data.length).setCrc32C(crc32c).build();
+        if (data.length <= PIECE_BYTES && local != null && local.write(address, header, data)) {
+            return;
+        }
         if (data.length <= PIECE_BYTES) {
             writeSmall(address, header, data);
         } else {

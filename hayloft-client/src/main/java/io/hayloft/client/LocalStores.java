@@ -1,14 +1,15 @@
 package io.hayloft.client;
 
 import io.hayloft.proto.v1.Fid;
+import io.hayloft.proto.v1.WriteHeader;
 
 /**
- * Stores that run in the caller's own process, read without the network: the one-process
- * server's gateway reads its stores' needles directly, as HDFS short-circuit reads do, instead of
- * through gRPC on loopback.
+ * Stores that run in the caller's own process, called without the network: the one-process
+ * server's gateway reads its stores' needles and writes to their primaries directly, as HDFS
+ * short-circuit reads do, instead of through gRPC on loopback. A primary still forwards to its
+ * secondaries as always.
  */
-@FunctionalInterface
-public interface LocalNeedles {
+public interface LocalStores {
     /**
      * The needle's bytes, checked against their CRC32C, from the store serving {@code address} in
      * this process; null when no store here serves that address, and the read goes over the
@@ -18,4 +19,13 @@ public interface LocalNeedles {
      *     such, deleted, another cookie, damaged), as the same read over the network would
      */
     byte[] read(String address, Fid fid);
+
+    /**
+     * Writes a needle of at most 1 MiB through the store serving {@code address} in this process,
+     * as {@code WriteSmallNeedle} does (it answers once every replica has it durable); false when
+     * no store here serves that address, and the write goes over the network as usual.
+     *
+     * @throws HayloftException with the store's error code when the write fails
+     */
+    boolean write(String address, WriteHeader header, byte[] data);
 }

@@ -3,7 +3,7 @@ package io.hayloft.cluster;
 import io.hayloft.client.ClientOptions;
 import io.hayloft.client.HayloftClient;
 import io.hayloft.client.HayloftException;
-import io.hayloft.client.LocalNeedles;
+import io.hayloft.client.LocalStores;
 import io.hayloft.client.MetaClient;
 import io.hayloft.meta.raft.MetaGroup;
 import io.hayloft.meta.server.MetaConfig;
@@ -14,6 +14,7 @@ import io.hayloft.proto.v1.StoreInfo;
 import io.hayloft.proto.v1.StoreState;
 import io.hayloft.proto.v1.VolumeInfo;
 import io.hayloft.proto.v1.VolumeState;
+import io.hayloft.proto.v1.WriteHeader;
 import io.hayloft.store.StoreConfig;
 import io.hayloft.store.StoreNode;
 import io.hayloft.volume.ReplicatedNeedle;
@@ -260,23 +261,39 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /**
-     * A new client that reads the needles of this cluster's running stores in the process,
-     * without gRPC (as the one-process server's gateway does); the caller closes it.
+     * A new client that reads and writes the needles of this cluster's running stores in the
+     * process, without gRPC (as the one-process server's gateway does); the caller closes it.
      */
-    public HayloftClient clientReadingLocally() {
-        return HayloftClient.connect(ClientOptions.of(metaAddresses()), localNeedles());
+    public HayloftClient clientCallingLocally() {
+        return HayloftClient.connect(ClientOptions.of(metaAddresses()), localStores());
     }
 
-    /** Reads of this cluster's running stores in the process. */
-    public LocalNeedles localNeedles() {
-        return this::readLocal;
+    /** This cluster's running stores, called in the process. */
+    public LocalStores localStores() {
+        return new LocalStores() {
+            @Override
+            public byte[] read(String address, Fid fid) {
+                StoreNode s = running(address);
+                return s == null ? null : s.server().readLocal(fid);
+            }
+
+            @Override
+            public boolean write(String address, WriteHeader header, byte[] data) {
+                StoreNode s = running(address);
+                if (s == null) {
+                    return false;
+                }
+                s.server().writeLocal(header, data);
+                return true;
+            }
+        };
     }
 
-    /** A needle from the running store serving {@code address}, or null when none here does. */
-    private byte[] readLocal(String address, Fid fid) {
+    /** The running store serving {@code address}, or null when none here does. */
+    private StoreNode running(String address) {
         for (StoreNode s : stores) {
             if (s != null && s.address().equals(address)) {
-                return s.server().readLocal(fid);
+                return s;
             }
         }
         return null;

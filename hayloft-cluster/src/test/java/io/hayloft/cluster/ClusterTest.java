@@ -9,7 +9,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.hayloft.client.ClientOptions;
 import io.hayloft.client.HayloftClient;
-import io.hayloft.client.LocalNeedles;
+import io.hayloft.client.LocalStores;
 import io.hayloft.client.HayloftException;
 import io.hayloft.proto.WireErrors;
 import io.hayloft.proto.v1.Chunk;
@@ -21,6 +21,7 @@ import io.hayloft.proto.v1.ObjectInfo;
 import io.hayloft.proto.v1.StoreInfo;
 import io.hayloft.proto.v1.StoreState;
 import io.hayloft.proto.v1.VolumeInfo;
+import io.hayloft.proto.v1.WriteHeader;
 import io.hayloft.store.StoreNode;
 import io.hayloft.volume.Volume;
 import java.nio.file.Path;
@@ -241,27 +242,60 @@ class ClusterTest {
     }
 
     /**
-     * A client that reads its process's stores without gRPC (the one-process server's gateway)
-     * answers as one reading over the network: the same bytes, the same refusals, damaged copies
-     * passed over and repaired, a stopped store's replicas read elsewhere.
+     * A client that calls its process's stores without gRPC (the one-process server's gateway)
+     * answers as one calling over the network: the same bytes, on every replica, the same
+     * refusals, damaged copies passed over and repaired, a stopped store's replicas read elsewhere.
      */
     @Test
-    void readsInTheProcessAnswerAsReadsOverTheNetwork() throws Exception {
+    void callsInTheProcessAnswerAsCallsOverTheNetwork() throws Exception {
         start(LocalCluster.Options.defaults());
         long seed = System.nanoTime();
         System.out.println("ClusterTest seed " + seed);
-        List<Fid> fids = writeAll(seed, 0, 300, 4);
-        java.util.concurrent.atomic.AtomicLong local = new java.util.concurrent.atomic.AtomicLong();
-        LocalNeedles counting = (address, fid) -> {
-            byte[] data = cluster.localNeedles().read(address, fid);
-            if (data != null) {
-                local.incrementAndGet();
+        java.util.concurrent.atomic.AtomicLong reads = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong writes = new java.util.concurrent.atomic.AtomicLong();
+        LocalStores stores = cluster.localStores();
+        LocalStores counting = new LocalStores() {
+            @Override
+            public byte[] read(String address, Fid fid) {
+                byte[] data = stores.read(address, fid);
+                if (data != null) {
+                    reads.incrementAndGet();
+                }
+                return data;
             }
-            return data;
+
+            @Override
+            public boolean write(String address, WriteHeader header, byte[] data) {
+                boolean done = stores.write(address, header, data);
+                if (done) {
+                    writes.incrementAndGet();
+                }
+                return done;
+            }
         };
-        try (HayloftClient reader = HayloftClient.connect(ClientOptions.of(cluster.metaAddresses()), counting)) {
-            SeededBlobs.readAll(reader, seed, 0, fids, 4);
-            assertThat(local.get()).isEqualTo(fids.size());
+        try (HayloftClient local = HayloftClient.connect(ClientOptions.of(cluster.metaAddresses()), counting)) {
+            List<Fid> fids = SeededBlobs.writeAll(local, seed, 0, 300, 4);
+            // Needles over 1 MiB go in pieces over gRPC, as they would to a store elsewhere.
+            long small = java.util.stream.IntStream.range(0, 300).filter(i -> blob(seed, i).length <= 1 << 20).count();
+            assertThat(writes.get()).isEqualTo(small);
+            // On every replica: read over the network from each store alone in turn.
+            for (int alone = 0; alone < 3; alone++) {
+                for (int other = 0; other < 3; other++) {
+                    if (other != alone) {
+                        cluster.stopStore(other);
+                    }
+                }
+                try (HayloftClient fresh = cluster.client()) {
+                    SeededBlobs.readAll(fresh, seed, 0, fids, 4);
+                }
+                for (int other = 0; other < 3; other++) {
+                    cluster.restartStore(other);
+                }
+                cluster.awaitStoresLive(Duration.ofSeconds(20));
+            }
+            SeededBlobs.readAll(local, seed, 0, fids, 4);
+            assertThat(reads.get()).isEqualTo(fids.size());
+            HayloftClient reader = local;
             Fid fid = fids.get(0);
             assertCode(ErrorCode.NOT_FOUND, () -> reader.read(fid.toBuilder()
                     .setNeedleId(fid.getNeedleId() + 1_000_000).build()));

@@ -84,10 +84,18 @@ public final class StoreServer implements AutoCloseable {
 
     /**
      * Reads a whole needle for a caller in this process, without the network, checked as a
-     * {@code ReadNeedle} is (see {@link io.hayloft.client.LocalNeedles}).
+     * {@code ReadNeedle} is (see {@link io.hayloft.client.LocalStores}).
      */
     public byte[] readLocal(io.hayloft.proto.v1.Fid fid) {
         return service.readLocal(fid);
+    }
+
+    /**
+     * Writes a needle of at most 1 MiB for a caller in this process, without the network, as
+     * {@code WriteSmallNeedle} does (see {@link io.hayloft.client.LocalStores}).
+     */
+    public long writeLocal(io.hayloft.proto.v1.WriteHeader header, byte[] data) {
+        return service.writeLocal(header, data);
     }
 
     public VolumeSet volumes() {

@@ -1,6 +1,7 @@
 package io.hayloft.store;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.hayloft.client.HayloftException;
@@ -188,6 +189,30 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
         }
         out.onNext(WriteNeedleResponse.newBuilder().setSequence(sequence).build());
         out.onCompleted();
+    }
+
+    /**
+     * Writes a needle of at most 1 MiB for a caller in this process, without gRPC, as {@code
+     * WriteSmallNeedle} does; returns its sequence once every replica has it durable.
+     */
+    long writeLocal(WriteHeader header, byte[] data) {
+        if (data.length > PIECE_BYTES || header.getLength() != data.length) {
+            throw new HayloftException(ErrorCode.BAD_REQUEST, "a local write takes the whole needle, at most "
+                    + PIECE_BYTES + " bytes; got " + data.length + " bytes of " + header.getLength() + " announced");
+        }
+        try {
+            Volume volume = writes.admit(header);
+            try {
+                return writes.write(volume, header, UnsafeByteOperations.unsafeWrap(data));
+            } finally {
+                writes.release(header.getLength());
+            }
+        } catch (VolumeException | InterruptedException | RuntimeException e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw HayloftException.from(NeedleWrites.toStatus(e));
+        }
     }
 
     @Override

@@ -56,8 +56,9 @@ public final class OneProcessServer implements Foreground.Node {
         LocalCluster cluster = LocalCluster.start(s.dir(), options, layout.ports());
         HayloftClient client = null;
         try {
-            // The gateway reads its own stores' needles in the process, not through gRPC on loopback.
-            client = cluster.clientReadingLocally();
+            // The gateway reads its stores' needles and writes to their primaries in the process,
+            // not through gRPC on loopback.
+            client = cluster.clientCallingLocally();
             Gateway gateway = Gateway.start(GatewayConfig.defaults(s.credentials().accessKey(),
                     s.credentials().secretKey()).withHost(s.host()).withPort(s.port()), client,
                     new LocalObjectNames(cluster.meta().node(0), client.meta()));
