@@ -115,6 +115,13 @@ class CliS3Test {
                     .containsPattern("write +40 ops in .* ops/s, .* MB/s; latency p50 .* p99\\.9 ")
                     .containsPattern("read +40 ops in ").doesNotContain("failed");
         }
+        // A read-only run over what the plain run wrote, with more reads than objects.
+        assertThat(ok("bench", "-n", "40", "-s", "1KiB", "-c", "4", "--bucket", "bench-plain", "--no-write",
+                "--reads", "100").out()).doesNotContain("write ").containsPattern("read +100 ops in ")
+                .doesNotContain("failed");
+        // Objects it never wrote are reported as failures.
+        assertThat(s3("bench", "-n", "40", "-s", "1KiB", "--bucket", "bench-none", "--no-write").exit())
+                .isEqualTo(Exit.FAILURE);
         // Objects of several chunks, and empty ones, through the plain client.
         assertThat(ok("bench", "-n", "3", "-s", "9MiB", "-c", "2", "--bucket", "bench-large").out())
                 .doesNotContain("failed");

@@ -56,6 +56,14 @@ public final class BenchCommand implements Callable<Integer> {
                 "figures measure the server) or sdk (the AWS SDK for Java) (default: ${DEFAULT-VALUE})."})
     Client client;
 
+    @Option(names = "--reads", paramLabel = "R", defaultValue = "-1",
+            description = "Reads in the read phase (default: N).")
+    int reads;
+
+    @Option(names = "--no-write", description = {"Skip the write phase: read the objects an earlier run with the same",
+        "--bucket, -n and -s wrote."})
+    boolean noWrite;
+
     @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1", description = "Seed of the random reads (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -64,9 +72,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        if (objects < 1 || concurrency < 1 || concurrency > 1024 || size < 0 || size > (1L << 30)) {
-            throw CliException.usage("need -n >= 1, 1 <= -c <= 1024 and 0 <= -s <= 1GiB");
+        if (objects < 1 || concurrency < 1 || concurrency > 1024 || size < 0 || size > (1L << 30) || reads == 0 || reads < -1) {
+            throw CliException.usage("need -n >= 1, 1 <= -c <= 1024, 0 <= -s <= 1GiB and --reads >= 1");
         }
+        int readCount = reads < 0 ? objects : reads;
         // The JDK keeps at most http.maxConnections idle connections per server: one per thread
         // keeps every request on a warm connection.
         System.setProperty("http.maxConnections", Integer.toString(Math.max(concurrency, 5)));
@@ -86,16 +95,18 @@ public final class BenchCommand implements Callable<Integer> {
             out.flush();
             Phase.Operation put = client == Client.plain ? i -> plain.put(bucket, key(i), payload)
                     : i -> s3.putObject(p -> p.bucket(bucket).key(key(i)), RequestBody.fromBytes(payload));
-            Phase.Result write = Phase.run("write", objects, concurrency, size, put);
-            report(write, out);
+            Phase.Result write = noWrite ? null : Phase.run("write", objects, concurrency, size, put);
+            if (write != null) {
+                report(write, out);
+            }
             SplittableRandom random = new SplittableRandom(seed);
-            int[] order = random.ints(objects, 0, objects).toArray();
+            int[] order = random.ints(readCount, 0, objects).toArray();
             Phase.Operation get = client == Client.plain ? i -> checkLength(plain.get(bucket, key(order[i])))
                     : i -> checkLength(s3.getObjectAsBytes(g -> g.bucket(bucket).key(key(order[i])))
                             .asByteArrayUnsafe().length);
-            Phase.Result read = Phase.run("read", objects, concurrency, size, get);
+            Phase.Result read = Phase.run("read", readCount, concurrency, size, get);
             report(read, out);
-            return write.failures() + read.failures() == 0 ? Exit.OK : Exit.FAILURE;
+            return (write == null ? 0 : write.failures()) + read.failures() == 0 ? Exit.OK : Exit.FAILURE;
         } catch (SdkException e) {
             throw S3Failures.of(e, "s3://" + bucket, s3Options.endpoint());
         }
