@@ -137,7 +137,7 @@ final class Blobs {
      * the cache's object size go through the cache.
      */
     void stream(List<Chunk> chunks, long objectSize, long first, long last, OutputStream out) throws IOException {
-        boolean cacheable = objectSize <= cacheObjectBytesMax;
+        boolean cacheable = cacheable(objectSize);
         for (Chunk c : chunks) {
             long cStart = c.getOffset();
             long cEnd = c.getOffset() + c.getLength() - 1;
@@ -149,6 +149,34 @@ final class Blobs {
             int to = (int) (Math.min(last, cEnd) - cStart);
             out.write(data, from, to - from + 1);
         }
+    }
+
+    /** Whether an object of this size is kept in the cache (and small enough to answer in one piece). */
+    boolean cacheable(long objectSize) {
+        return objectSize <= cacheObjectBytesMax;
+    }
+
+    /** Bytes [first, last] of a {@link #cacheable} object made of {@code chunks}, through the cache. */
+    byte[] bytes(List<Chunk> chunks, long first, long last) {
+        if (last - first + 1 > cacheObjectBytesMax) {
+            throw new IllegalArgumentException("a range of " + (last - first + 1) + " bytes is not small");
+        }
+        if (chunks.size() == 1 && first == 0 && last == chunks.get(0).getLength() - 1) {
+            return read(chunks.get(0), true);
+        }
+        byte[] out = new byte[(int) (last - first + 1)];
+        for (Chunk c : chunks) {
+            long cStart = c.getOffset();
+            long cEnd = c.getOffset() + c.getLength() - 1;
+            if (cEnd < first || cStart > last || c.getLength() == 0) {
+                continue;
+            }
+            byte[] data = read(c, true);
+            int from = (int) (Math.max(first, cStart) - cStart);
+            int to = (int) (Math.min(last, cEnd) - cStart);
+            System.arraycopy(data, from, out, (int) (Math.max(first, cStart) - first), to - from + 1);
+        }
+        return out;
     }
 
     /**

@@ -77,6 +77,11 @@ final class ObjectApi {
             res.send();
             return;
         }
+        if (blobs.cacheable(o.getSize())) {
+            // A small body leaves with the headers in one write.
+            res.send(blobs.bytes(o.getChunksList(), first, last));
+            return;
+        }
         try (OutputStream out = res.outputStream()) {
             blobs.stream(o.getChunksList(), o.getSize(), first, last, out);
         }
