@@ -17,6 +17,7 @@ import io.hayloft.proto.v1.VolumeState;
 import io.hayloft.proto.v1.WriteHeader;
 import io.hayloft.store.StoreConfig;
 import io.hayloft.store.StoreNode;
+import io.hayloft.store.StoreServer;
 import io.hayloft.volume.ReplicatedNeedle;
 import io.hayloft.volume.Volume;
 import io.hayloft.volume.VolumeConfig;
@@ -144,6 +145,8 @@ public final class LocalCluster implements AutoCloseable {
     private final MetaGroup meta;
     private final StoreNode.Identity[] identities;
     private final StoreNode[] stores;
+    /** Whether primaries reach secondaries in this process by a call ({@link #forwardInProcess}). */
+    private volatile boolean forwardInProcess;
 
     private LocalCluster(Path dir, Options options, Ports ports, boolean portsFree)
             throws IOException, VolumeException {
@@ -289,6 +292,24 @@ public final class LocalCluster implements AutoCloseable {
         };
     }
 
+    /**
+     * From now on, primaries forward records of up to 1 MiB to secondaries in this cluster by a
+     * call instead of over gRPC on loopback (as the one-process server does); restarted stores too.
+     */
+    public void forwardInProcess() {
+        forwardInProcess = true;
+        for (StoreNode s : stores) {
+            if (s != null) {
+                s.server().localPeers(this::runningServer);
+            }
+        }
+    }
+
+    private StoreServer runningServer(String address) {
+        StoreNode s = running(address);
+        return s == null ? null : s.server();
+    }
+
     /** The running store serving {@code address}, or null when none here does. */
     private StoreNode running(String address) {
         for (StoreNode s : stores) {
@@ -312,6 +333,9 @@ public final class LocalCluster implements AutoCloseable {
     public void restartStore(int i) throws IOException, VolumeException {
         if (stores[i] == null) {
             stores[i] = StoreNode.start(identities[i], options.volumeConfig(), options.storeConfig());
+            if (forwardInProcess) {
+                stores[i].server().localPeers(this::runningServer);
+            }
         }
     }
 

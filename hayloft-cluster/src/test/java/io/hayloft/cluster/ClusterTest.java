@@ -242,13 +242,15 @@ class ClusterTest {
     }
 
     /**
-     * A client that calls its process's stores without gRPC (the one-process server's gateway)
-     * answers as one calling over the network: the same bytes, on every replica, the same
+     * A client that calls its process's stores without gRPC (the one-process server's gateway),
+     * whose primaries forward by a call too, answers as one calling over the network: the same
+     * bytes, on every replica, the same
      * refusals, damaged copies passed over and repaired, a stopped store's replicas read elsewhere.
      */
     @Test
     void callsInTheProcessAnswerAsCallsOverTheNetwork() throws Exception {
         start(LocalCluster.Options.defaults());
+        cluster.forwardInProcess();
         long seed = System.nanoTime();
         System.out.println("ClusterTest seed " + seed);
         java.util.concurrent.atomic.AtomicLong reads = new java.util.concurrent.atomic.AtomicLong();

@@ -48,12 +48,18 @@ final class Forwarder {
     private final PeerChannels peers;
     private final long timeoutMs;
     private final ConcurrentHashMap<String, ReplicaStream> streams = new ConcurrentHashMap<>();
+    /** Secondaries in this process, reached by a call; null when there are none. */
+    private volatile LocalPeers localPeers;
 
     /** Forwards records as the primary {@code storeId}, which every record names. */
     Forwarder(String storeId, PeerChannels peers, long timeoutMs) {
         this.storeId = storeId;
         this.peers = peers;
         this.timeoutMs = timeoutMs;
+    }
+
+    void localPeers(LocalPeers peers) {
+        this.localPeers = peers;
     }
 
     /**
@@ -90,7 +96,14 @@ final class Forwarder {
         List<CompletableFuture<Long>> calls = new ArrayList<>(secondaries.size());
         List<ReplicaStream> used = new ArrayList<>(secondaries.size());
         boolean anyOlder = false;
+        LocalPeers local = localPeers;
         for (StoreInfo peer : secondaries) {
+            StoreServer inProcess = record == null || local == null ? null : local.find(peer.getAddress());
+            if (inProcess != null) {
+                calls.add(inProcess.service().replicateLocal(record.clone().build()));
+                used.add(null);
+                continue;
+            }
             ReplicaStream stream = record == null ? null : stream(peer.getAddress());
             if (stream != null && stream.usable()) {
                 calls.add(stream.send(record.clone()));

@@ -1,24 +1,18 @@
 package io.hayloft.store;
 
-import com.google.protobuf.ByteString;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.hayloft.proto.WireErrors;
 import io.hayloft.proto.v1.Error;
 import io.hayloft.proto.v1.ErrorCode;
-import io.hayloft.proto.v1.Fid;
 import io.hayloft.proto.v1.ReplicateRequest;
 import io.hayloft.proto.v1.ReplicateResponse;
-import io.hayloft.volume.ReplicatedNeedle;
 import io.hayloft.volume.Volume;
-import io.hayloft.volume.VolumeErrorCode;
 import io.hayloft.volume.VolumeException;
-import io.hayloft.volume.VolumeSet;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
-import java.util.zip.CRC32C;
 
 /**
  * A secondary's end of one Replicate stream from a primary: checks each record, applies it in
@@ -40,9 +34,7 @@ import java.util.zip.CRC32C;
  * </ul>
  */
 final class ReplicaStreamReceiver implements StreamObserver<ReplicateRequest> {
-    private final VolumeSet volumes;
-    private final Replication replication;
-    private final BytesInFlight bytesInFlight;
+    private final ReplicaRecords records;
     private final Executor executor;
     private final StreamObserver<ReplicateResponse> out;
     private final Consumer<ReplicaStreamReceiver> onEnded;
@@ -54,11 +46,9 @@ final class ReplicaStreamReceiver implements StreamObserver<ReplicateRequest> {
     /** Under sendLock: nothing more is sent once the stream ended. */
     private boolean ended;
 
-    ReplicaStreamReceiver(VolumeSet volumes, Replication replication, BytesInFlight bytesInFlight, Executor executor,
-            StreamObserver<ReplicateResponse> out, Consumer<ReplicaStreamReceiver> onEnded) {
-        this.volumes = volumes;
-        this.replication = replication;
-        this.bytesInFlight = bytesInFlight;
+    ReplicaStreamReceiver(ReplicaRecords records, Executor executor, StreamObserver<ReplicateResponse> out,
+            Consumer<ReplicaStreamReceiver> onEnded) {
+        this.records = records;
         this.executor = executor;
         this.out = out;
         this.onEnded = onEnded;
@@ -68,7 +58,7 @@ final class ReplicaStreamReceiver implements StreamObserver<ReplicateRequest> {
     public void onNext(ReplicateRequest record) {
         Volume volume;
         try {
-            volume = admit(record);
+            volume = records.admit(record);
         } catch (VolumeException | RuntimeException e) {
             answer(record.getId(), error(NeedleWrites.toStatus(e)), false);
             return;
@@ -82,52 +72,18 @@ final class ReplicaStreamReceiver implements StreamObserver<ReplicateRequest> {
         try {
             executor.execute(() -> apply(volume, record));
         } catch (RejectedExecutionException e) {
-            bytesInFlight.release(record.getData().size());
+            records.abandon(record);
             answer(record.getId(), error(WireErrors.toStatus(ErrorCode.UNAVAILABLE, "the store is stopping")), true);
         }
     }
 
-    /** The checks before a record is taken: on failure nothing is reserved. */
-    private Volume admit(ReplicateRequest record) throws VolumeException {
-        int size = record.getData().size();
-        if (record.getSequence() <= 0) {
-            throw new IllegalArgumentException("a replicated record needs a sequence");
-        }
-        if (size > StoreService.PIECE_BYTES) {
-            throw new IllegalArgumentException("a replicated record carries at most " + StoreService.PIECE_BYTES
-                    + " bytes, got " + size);
-        }
-        if (record.getTombstone() && size > 0) {
-            throw new IllegalArgumentException("a tombstone carries no data");
-        }
-        Volume volume = volumes.get(record.getFid().getVolumeId());
-        if (size > volume.config().needleSizeBytesMax()) {
-            throw new VolumeException(VolumeErrorCode.NEEDLE_TOO_LARGE, "needle of " + size
-                    + " bytes is over the limit of " + volume.config().needleSizeBytesMax());
-        }
-        bytesInFlight.reserve(size);
-        return volume;
-    }
-
     private void apply(Volume volume, ReplicateRequest record) {
         ReplicateResponse.Builder answer;
-        ByteString data = record.getData();
         try {
-            CRC32C crc = new CRC32C();
-            crc.update(data.asReadOnlyByteBuffer());
-            if ((int) crc.getValue() != record.getCrc32C()) {
-                throw WireErrors.toStatus(ErrorCode.BAD_REQUEST, "record " + record.getSequence()
-                        + " does not match its CRC32C");
-            }
-            Fid fid = record.getFid();
-            replication.applyFromPrimary(volume, new ReplicatedNeedle(fid.getNeedleId(), fid.getCookie(),
-                    record.getTombstone(), record.getSequence(), data.asReadOnlyByteBuffer()),
-                    record.getPrimaryStoreId());
+            records.apply(volume, record);
             answer = ReplicateResponse.newBuilder().setSequence(record.getSequence());
         } catch (VolumeException | InterruptedException | RuntimeException e) {
             answer = error(NeedleWrites.toStatus(e));
-        } finally {
-            bytesInFlight.release(data.size());
         }
         answer(record.getId(), answer, true);
     }

@@ -45,6 +45,11 @@ final class Replication {
         this.listener = listener;
     }
 
+    /** Secondaries in this process, which forwards then reach without gRPC. */
+    void localPeers(LocalPeers peers) {
+        forwarder.localPeers(peers);
+    }
+
     ReplicaOrder order() {
         return order;
     }

@@ -98,6 +98,14 @@ public final class StoreServer implements AutoCloseable {
         return service.writeLocal(header, data);
     }
 
+    /**
+     * The stores in this process: as a primary, this store forwards records of up to 1 MiB to
+     * those of its secondaries by a call instead of over gRPC.
+     */
+    public void localPeers(LocalPeers peers) {
+        service.localPeers(peers);
+    }
+
     public VolumeSet volumes() {
         return volumes;
     }

@@ -49,6 +49,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -109,6 +110,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
     private final Replication replication;
     private final BytesInFlight bytesInFlight;
     private final NeedleWrites writes;
+    private final ReplicaRecords replicaRecords;
     private final Executor executor;
     private final Set<ReplicaStreamReceiver> receivers = ConcurrentHashMap.newKeySet();
     private final Object creating = new Object();
@@ -138,6 +140,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
         this.replication = new Replication(storeId, replicaSets, peers, config, listener);
         this.bytesInFlight = new BytesInFlight(config.bytesInFlightMax());
         this.writes = new NeedleWrites(volumes, replication, bytesInFlight);
+        this.replicaRecords = new ReplicaRecords(volumes, replication, bytesInFlight);
         this.executor = executor;
         this.repairs = new VolumeRepairs(storeId, volumes, replicaSets, peers, executor, creating);
         this.needleRepairs = new NeedleRepairs(storeId, volumes, replicaSets, peers, config);
@@ -222,10 +225,44 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
                     + PeerChannels.PEERS_MAX + " replication streams open already"));
             return new NoMoreRecords();
         }
-        ReplicaStreamReceiver receiver = new ReplicaStreamReceiver(volumes, replication, bytesInFlight,
-                executor, out, receivers::remove);
+        ReplicaStreamReceiver receiver = new ReplicaStreamReceiver(replicaRecords, executor, out, receivers::remove);
         receivers.add(receiver);
         return receiver;
+    }
+
+    /**
+     * Takes a record from a primary in this process, without gRPC, as a Replicate stream would:
+     * the future completes with its sequence once it is durable here, or fails with the status
+     * the stream would have answered.
+     */
+    CompletableFuture<Long> replicateLocal(ReplicateRequest record) {
+        CompletableFuture<Long> done = new CompletableFuture<>();
+        Volume volume;
+        try {
+            volume = replicaRecords.admit(record);
+        } catch (VolumeException | RuntimeException e) {
+            done.completeExceptionally(NeedleWrites.toStatus(e));
+            return done;
+        }
+        try {
+            executor.execute(() -> {
+                try {
+                    replicaRecords.apply(volume, record);
+                    done.complete(record.getSequence());
+                } catch (VolumeException | InterruptedException | RuntimeException e) {
+                    done.completeExceptionally(NeedleWrites.toStatus(e));
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            replicaRecords.abandon(record);
+            done.completeExceptionally(WireErrors.toStatus(ErrorCode.UNAVAILABLE, "store " + storeId + " is stopping"));
+        }
+        return done;
+    }
+
+    /** Secondaries in this process, which this store, as a primary, then reaches without gRPC. */
+    void localPeers(LocalPeers peers) {
+        replication.localPeers(peers);
     }
 
     /**

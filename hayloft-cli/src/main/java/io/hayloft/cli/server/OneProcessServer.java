@@ -57,8 +57,10 @@ public final class OneProcessServer implements Foreground.Node {
         HayloftClient client = null;
         try {
             // The gateway reads its stores' needles and writes to their primaries in the process,
-            // not through gRPC on loopback.
+            // not through gRPC on loopback...
             client = cluster.clientCallingLocally();
+            // ...and primaries reach their secondaries by a call as well.
+            cluster.forwardInProcess();
             Gateway gateway = Gateway.start(GatewayConfig.defaults(s.credentials().accessKey(),
                     s.credentials().secretKey()).withHost(s.host()).withPort(s.port()), client,
                     new LocalObjectNames(cluster.meta().node(0), client.meta()));
