@@ -137,7 +137,17 @@ final class Blobs {
      * the cache's object size go through the cache.
      */
     void stream(List<Chunk> chunks, long objectSize, long first, long last, OutputStream out) throws IOException {
-        boolean cacheable = cacheable(objectSize);
+        pieces(chunks, first, last, cacheable(objectSize), (data, from, length, at) -> out.write(data, from, length));
+    }
+
+    /** Where a part of a requested range lies: in a chunk's bytes, and in the object. */
+    @FunctionalInterface
+    private interface Piece {
+        void take(byte[] data, int from, int length, long objectOffset) throws IOException;
+    }
+
+    /** Hands over, in order, each part of bytes [first, last] that a chunk holds. */
+    private void pieces(List<Chunk> chunks, long first, long last, boolean cacheable, Piece piece) throws IOException {
         for (Chunk c : chunks) {
             long cStart = c.getOffset();
             long cEnd = c.getOffset() + c.getLength() - 1;
@@ -145,9 +155,10 @@ final class Blobs {
                 continue;
             }
             byte[] data = read(c, cacheable);
-            int from = (int) (Math.max(first, cStart) - cStart);
+            long at = Math.max(first, cStart);
+            int from = (int) (at - cStart);
             int to = (int) (Math.min(last, cEnd) - cStart);
-            out.write(data, from, to - from + 1);
+            piece.take(data, from, to - from + 1, at);
         }
     }
 
@@ -165,16 +176,11 @@ final class Blobs {
             return read(chunks.get(0), true);
         }
         byte[] out = new byte[(int) (last - first + 1)];
-        for (Chunk c : chunks) {
-            long cStart = c.getOffset();
-            long cEnd = c.getOffset() + c.getLength() - 1;
-            if (cEnd < first || cStart > last || c.getLength() == 0) {
-                continue;
-            }
-            byte[] data = read(c, true);
-            int from = (int) (Math.max(first, cStart) - cStart);
-            int to = (int) (Math.min(last, cEnd) - cStart);
-            System.arraycopy(data, from, out, (int) (Math.max(first, cStart) - first), to - from + 1);
+        try {
+            pieces(chunks, first, last, true,
+                    (data, from, length, at) -> System.arraycopy(data, from, out, (int) (at - first), length));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // an array copy throws none
         }
         return out;
     }
