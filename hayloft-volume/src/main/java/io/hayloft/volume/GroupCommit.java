@@ -221,7 +221,17 @@ final class GroupCommit {
             if (batch.isEmpty()) {
                 return null;
             }
-            return new Batch(batch, g, write(g, batch));
+            try {
+                return new Batch(batch, g, write(g, batch));
+            } catch (VolumeException e) {
+                for (Request r : batch) {
+                    if (r.givenSequence != 0) {
+                        volume.replicaGapFailed(r.givenSequence);
+                        break; // the lowest: the batch is in sequence order
+                    }
+                }
+                throw e;
+            }
         } catch (VolumeException e) {
             failAll(drained, e);
             return null;
@@ -255,8 +265,19 @@ final class GroupCommit {
                         "sequence " + seq + " is not above " + sequence));
                 continue;
             }
+            if (r.givenSequence != 0) {
+                try {
+                    volume.checkNoReplicaGap(seq, sequence);
+                } catch (VolumeException e) {
+                    r.fail(e);
+                    continue;
+                }
+            }
             long length = r.record.remaining();
             if (pos + length > max) {
+                if (r.givenSequence != 0) {
+                    volume.replicaGapFailed(seq);
+                }
                 r.fail(new VolumeException(VolumeErrorCode.VOLUME_FULL, "volume " + volume.id() + " has "
                         + (max - pos) + " bytes left, the needle needs " + length));
                 continue;

@@ -69,6 +69,13 @@ public final class Volume implements AutoCloseable {
     volatile Generation gen;
     /** Written under writeLock. */
     volatile long lastSequence;
+    /**
+     * Under the write lock: the lowest replicated sequence that had its place in the write order
+     * but failed to be written (a full disk, a volume full), while the volume has not reached it
+     * since; 0 for none. Replicated records above it are refused (SEQUENCE_GAP) until a catch-up
+     * brings it: taking them would leave a gap no catch-up fills.
+     */
+    private long replicaGapAt;
     private volatile IOException failure;
     private volatile boolean closed;
 
@@ -271,16 +278,29 @@ public final class Volume implements AutoCloseable {
                 throw new VolumeException(VolumeErrorCode.SEQUENCE_REGRESSION,
                         "sequence " + sequence + " is not above " + lastSequence);
             }
+            if (givenSequence != 0) {
+                checkNoReplicaGap(givenSequence, lastSequence);
+            }
             long start = g.writePos;
             long recordBytes = NeedleFormat.recordBytes(length);
             if (start + recordBytes > config.volumeSizeBytesMax()) {
+                if (givenSequence != 0) {
+                    replicaGapFailed(givenSequence);
+                }
                 throw new VolumeException(VolumeErrorCode.VOLUME_FULL, "volume " + volumeId + " has "
                         + (config.volumeSizeBytesMax() - start) + " bytes left, the needle needs " + recordBytes);
             }
             long value = (flags & NeedleFormat.FLAG_TOMBSTONE) != 0
                     ? IndexValue.tombstone(start)
                     : IndexValue.live(start, (int) length);
-            writeRecordAndIndexEntry(g, flags, cookie, needleId, data, stream, (int) length, sequence, start, value);
+            try {
+                writeRecordAndIndexEntry(g, flags, cookie, needleId, data, stream, (int) length, sequence, start, value);
+            } catch (VolumeException | RuntimeException e) {
+                if (givenSequence != 0) {
+                    replicaGapFailed(givenSequence);
+                }
+                throw e;
+            }
             g.writePos = start + recordBytes;
             g.idxWritePos += IndexFileFormat.ENTRY_BYTES;
             g.idxWrittenPos = g.idxWritePos;
@@ -406,6 +426,25 @@ public final class Volume implements AutoCloseable {
             g.publish(target);
         } finally {
             syncLock.unlock();
+        }
+    }
+
+    /**
+     * Refuses a replicated record above one that had its place but failed to be written, while the
+     * volume (its last sequence {@code last}) has not reached that one. Under the write lock.
+     */
+    void checkNoReplicaGap(long givenSequence, long last) throws VolumeException {
+        if (replicaGapAt > last && givenSequence > replicaGapAt) {
+            throw new VolumeException(VolumeErrorCode.SEQUENCE_GAP, "volume " + volumeId + " refuses sequence "
+                    + givenSequence + ": sequence " + replicaGapAt + " failed to be written here, and a replica "
+                    + "takes no record past a missing one");
+        }
+    }
+
+    /** Notes a replicated sequence that had its place but failed to be written. Under the write lock. */
+    void replicaGapFailed(long givenSequence) {
+        if (replicaGapAt <= lastSequence || givenSequence < replicaGapAt) {
+            replicaGapAt = givenSequence;
         }
     }
 
