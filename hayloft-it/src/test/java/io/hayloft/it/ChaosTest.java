@@ -41,6 +41,7 @@ class ChaosTest {
         System.out.println("chaos: seed " + seed + " (replay with -Dchaos.seed=" + seed + "), faults for " + minutes
                 + " min");
         Path dir = Path.of("target", "chaos", "run-" + seed).toAbsolutePath();
+        deleteTree(dir); // a replay starts from empty disks, not the last run's
         Files.createDirectories(dir);
         History history = new History();
         Nemesis nemesis;
@@ -139,6 +140,17 @@ class ChaosTest {
     private static boolean isEmpty(Path dir) throws java.io.IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.findAny().isEmpty();
+        }
+    }
+
+    private static void deleteTree(Path dir) throws java.io.IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
         }
     }
 }
