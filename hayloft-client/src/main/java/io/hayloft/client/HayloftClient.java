@@ -65,7 +65,7 @@ public final class HayloftClient implements AutoCloseable {
     private final Cache<Integer, VolumeInfo> locations;
     private final SecureRandom cookies = new SecureRandom();
     private final AtomicLong assignments = new AtomicLong();
-    /** Stores in this process, read without gRPC; null when there are none. */
+    /** Stores in this process, read and written without gRPC; null when there are none. */
     private final LocalStores local;
 
     /** A block of needle ids on one volume, used in order. */
@@ -208,11 +208,10 @@ public final class HayloftClient implements AutoCloseable {
 
     private void writeTo(String address, Fid fid, byte[] data, int crc32c) {
         WriteHeader header = WriteHeader.newBuilder().setFid(fid).setLength(data.length).setCrc32C(crc32c).build();
-        if (data.length <= PIECE_BYTES && local != null && local.write(address, header, data)) {
-            return;
-        }
         if (data.length <= PIECE_BYTES) {
-            writeSmall(address, header, data);
+            if (local == null || !local.write(address, header, data)) {
+                writeSmall(address, header, data);
+            }
         } else {
             writeInPieces(address, header, data);
         }

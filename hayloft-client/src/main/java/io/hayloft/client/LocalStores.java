@@ -6,8 +6,7 @@ import io.hayloft.proto.v1.WriteHeader;
 /**
  * Stores that run in the caller's own process, called without the network: the one-process
  * server's gateway reads its stores' needles and writes to their primaries directly, as HDFS
- * short-circuit reads do, instead of through gRPC on loopback. A primary still forwards to its
- * secondaries as always.
+ * short-circuit reads do, instead of through gRPC on loopback.
  */
 public interface LocalStores {
     /**

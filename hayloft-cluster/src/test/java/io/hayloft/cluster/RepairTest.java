@@ -329,4 +329,32 @@ class RepairTest {
             channel.shutdownNow();
         }
     }
+
+    /**
+     * A replica left sealed on a volume meta counts writable (a rejoin sealed the leaving replica,
+     * then failed and was not tried again because its target died) is unsealed: its heartbeat
+     * turns the volume read-only, and a catch-up makes it writable again. Otherwise no write would
+     * ever be assigned to the volume again.
+     */
+    @Test
+    void aReplicaLeftSealedOnAWritableVolumeIsUnsealed() throws Exception {
+        start(3);
+        Fid fid = client.write(new byte[] {1, 2, 3});
+        int volumeId = fid.getVolumeId();
+        StoreInfo secondary = client.meta().lookupVolume(volumeId).getReplicas(1);
+        int index = Integer.parseInt(secondary.getStoreId().substring("store".length()));
+        ManagedChannel channel = NettyChannelBuilder.forTarget(secondary.getAddress()).usePlaintext().build();
+        try {
+            StoreGrpc.newBlockingStub(channel).setVolumeReadOnly(io.hayloft.proto.v1.SetVolumeReadOnlyRequest
+                    .newBuilder().setVolumeId(volumeId).setReadOnly(true).build());
+        } finally {
+            channel.shutdownNow();
+        }
+        assertThat(cluster.store(index).server().volumes().get(volumeId).isSealed()).isTrue();
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> !cluster.store(index).server().volumes().get(volumeId).isSealed());
+        cluster.awaitHealed(Duration.ofSeconds(30));
+        assertThat(client.meta().lookupVolume(volumeId).getState()).isEqualTo(VolumeState.VOLUME_WRITABLE);
+        assertThat(client.read(fid)).isEqualTo(new byte[] {1, 2, 3});
+    }
 }

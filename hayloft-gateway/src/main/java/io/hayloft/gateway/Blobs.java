@@ -172,7 +172,8 @@ final class Blobs {
         if (last - first + 1 > cacheObjectBytesMax) {
             throw new IllegalArgumentException("a range of " + (last - first + 1) + " bytes is not small");
         }
-        if (chunks.size() == 1 && first == 0 && last == chunks.get(0).getLength() - 1) {
+        if (chunks.size() == 1 && chunks.get(0).getOffset() == 0 && first == 0
+                && last == chunks.get(0).getLength() - 1) {
             return read(chunks.get(0), true);
         }
         byte[] out = new byte[(int) (last - first + 1)];

@@ -170,22 +170,9 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
     }
 
     private void writeSmall(WriteSmallNeedleRequest request, StreamObserver<WriteNeedleResponse> out) {
-        WriteHeader header = request.getHeader();
-        ByteString data = request.getData();
-        if (data.size() > PIECE_BYTES || header.getLength() != data.size()) {
-            out.onError(WireErrors.toStatus(ErrorCode.BAD_REQUEST, "WriteSmallNeedle takes the whole needle, at most "
-                    + PIECE_BYTES + " bytes, in one message; got " + data.size() + " bytes of " + header.getLength()
-                    + " announced (use WriteNeedle for larger needles)"));
-            return;
-        }
         long sequence;
         try {
-            Volume volume = writes.admit(header);
-            try {
-                sequence = writes.write(volume, header, data);
-            } finally {
-                writes.release(header.getLength());
-            }
+            sequence = writeWhole(request.getHeader(), request.getData());
         } catch (VolumeException | InterruptedException | RuntimeException e) {
             out.onError(NeedleWrites.toStatus(e));
             return;
@@ -199,22 +186,25 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
      * WriteSmallNeedle} does; returns its sequence once every replica has it durable.
      */
     long writeLocal(WriteHeader header, byte[] data) {
-        if (data.length > PIECE_BYTES || header.getLength() != data.length) {
-            throw new HayloftException(ErrorCode.BAD_REQUEST, "a local write takes the whole needle, at most "
-                    + PIECE_BYTES + " bytes; got " + data.length + " bytes of " + header.getLength() + " announced");
-        }
         try {
-            Volume volume = writes.admit(header);
-            try {
-                return writes.write(volume, header, UnsafeByteOperations.unsafeWrap(data));
-            } finally {
-                writes.release(header.getLength());
-            }
+            return writeWhole(header, UnsafeByteOperations.unsafeWrap(data));
         } catch (VolumeException | InterruptedException | RuntimeException e) {
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-            }
             throw HayloftException.from(NeedleWrites.toStatus(e));
+        }
+    }
+
+    /** Writes a whole needle of at most 1 MiB, given in one piece, on every replica. */
+    private long writeWhole(WriteHeader header, ByteString data) throws VolumeException, InterruptedException {
+        if (data.size() > PIECE_BYTES || header.getLength() != data.size()) {
+            throw new IllegalArgumentException("a write in one piece takes the whole needle, at most " + PIECE_BYTES
+                    + " bytes; got " + data.size() + " bytes of " + header.getLength()
+                    + " announced (use WriteNeedle for larger needles)");
+        }
+        Volume volume = writes.admit(header);
+        try {
+            return writes.write(volume, header, data);
+        } finally {
+            writes.release(header.getLength());
         }
     }
 
