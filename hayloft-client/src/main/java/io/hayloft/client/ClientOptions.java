@@ -44,6 +44,11 @@ public record ClientOptions(List<String> metaAddresses, int assignCount, int lea
                 retryBudget, locationTtl);
     }
 
+    public ClientOptions withLeaseSlots(int slots) {
+        return new ClientOptions(metaAddresses, assignCount, slots, readTimeout, writeTimeout, metaCallTimeout,
+                metaRetryBudget, locationTtl);
+    }
+
     public ClientOptions withLocationTtl(Duration d) {
         return new ClientOptions(metaAddresses, assignCount, leaseSlots, readTimeout, writeTimeout, metaCallTimeout,
                 metaRetryBudget, d);
