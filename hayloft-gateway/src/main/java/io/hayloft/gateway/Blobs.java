@@ -49,6 +49,9 @@ final class Blobs {
         this.cache = config.cacheBytes() <= 0 ? null : Caffeine.newBuilder()
                 .maximumWeight(config.cacheBytes())
                 .<Fid, byte[]>weigher((k, v) -> v.length + 64)
+                // Upkeep (eviction) runs in the caller's thread, a few microseconds now and then,
+                // instead of waking a pool thread on nearly every write.
+                .executor(Runnable::run)
                 .build();
     }
 
