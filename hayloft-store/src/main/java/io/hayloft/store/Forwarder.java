@@ -97,19 +97,10 @@ final class Forwarder {
         List<ReplicaStream> used = new ArrayList<>(secondaries.size());
         boolean anyOlder = false;
         LocalPeers local = localPeers;
-        // The last secondary in this process takes the record in this thread, once the others
-        // have theirs: the calling thread would only wait meanwhile.
-        StoreServer inCaller = null;
-        int inCallerAt = -1;
         for (StoreInfo peer : secondaries) {
             StoreServer inProcess = record == null || local == null ? null : local.find(peer.getAddress());
             if (inProcess != null) {
-                if (inCaller != null) {
-                    calls.set(inCallerAt, inCaller.service().replicateLocal(record.clone().build()));
-                }
-                inCaller = inProcess;
-                inCallerAt = calls.size();
-                calls.add(null);
+                calls.add(inProcess.service().replicateLocal(record.clone().build()));
                 used.add(null);
                 continue;
             }
@@ -122,9 +113,6 @@ final class Forwarder {
                 used.add(null);
                 anyOlder = true;
             }
-        }
-        if (inCaller != null) {
-            calls.set(inCallerAt, inCaller.service().replicateLocal(record.clone().build(), true));
         }
         awaitAll(calls, anyOlder ? timeoutMs + GRACE_MS : timeoutMs);
         // A secondary that turned out not to know Replicate gets the record by the older call.

@@ -226,16 +226,6 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
      * the stream would have answered.
      */
     CompletableFuture<Long> replicateLocal(ReplicateRequest record) {
-        return replicateLocal(record, false);
-    }
-
-    /**
-     * As {@link #replicateLocal(ReplicateRequest)}; with {@code inCaller}, the record is applied in
-     * the calling thread and the future is complete on return. A primary with two secondaries in
-     * its process applies the second one's record this way while the first one's task runs: one
-     * thread hand-over fewer per write.
-     */
-    CompletableFuture<Long> replicateLocal(ReplicateRequest record, boolean inCaller) {
         CompletableFuture<Long> done = new CompletableFuture<>();
         Volume volume;
         try {
@@ -244,20 +234,15 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
             done.completeExceptionally(NeedleWrites.toStatus(e));
             return done;
         }
-        Runnable apply = () -> {
-            try {
-                replicaRecords.apply(volume, record);
-                done.complete(record.getSequence());
-            } catch (VolumeException | InterruptedException | RuntimeException e) {
-                done.completeExceptionally(NeedleWrites.toStatus(e));
-            }
-        };
-        if (inCaller) {
-            apply.run();
-            return done;
-        }
         try {
-            executor.execute(apply);
+            executor.execute(() -> {
+                try {
+                    replicaRecords.apply(volume, record);
+                    done.complete(record.getSequence());
+                } catch (VolumeException | InterruptedException | RuntimeException e) {
+                    done.completeExceptionally(NeedleWrites.toStatus(e));
+                }
+            });
         } catch (RejectedExecutionException e) {
             replicaRecords.abandon(record);
             done.completeExceptionally(WireErrors.toStatus(ErrorCode.UNAVAILABLE, "store " + storeId + " is stopping"));
