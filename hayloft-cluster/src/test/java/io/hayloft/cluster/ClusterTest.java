@@ -323,6 +323,31 @@ class ClusterTest {
         }
     }
 
+    @Test
+    void theClientCallingLocallyWritesOneVolumeAtATime() throws Exception {
+        start(LocalCluster.Options.defaults());
+        cluster.forwardInProcess();
+        byte[] data = new byte[4096];
+        new Random(7).nextBytes(data);
+        try (HayloftClient local = cluster.clientCallingLocally()) {
+            // Concurrent writers share one leased block, so the stores' group commits batch them.
+            List<java.util.concurrent.Future<Fid>> writes = new ArrayList<>();
+            try (var pool = java.util.concurrent.Executors.newFixedThreadPool(8)) {
+                for (int i = 0; i < 64; i++) {
+                    writes.add(pool.submit(() -> local.write(data)));
+                }
+            }
+            java.util.Set<Integer> volumes = new java.util.HashSet<>();
+            for (java.util.concurrent.Future<Fid> w : writes) {
+                Fid fid = w.get();
+                volumes.add(fid.getVolumeId());
+                assertThat(local.read(fid)).isEqualTo(data);
+            }
+            assertThat(volumes).hasSize(1);
+            assertThat(local.assignments()).isEqualTo(1);
+        }
+    }
+
     /** Damages the volume file of a replica as a bad disk would: the store finds out when it reads. */
     private void flipByteInTheMiddle(StoreInfo replica, int volumeId) throws Exception {
         flipByte(replica, volumeId, -1);
