@@ -270,7 +270,7 @@ public final class LocalCluster implements AutoCloseable {
      * <p>It writes one volume at a time (one lease slot): the stores of a cluster in one process
      * share its disk, where concurrent writes spread over several volumes cost an fsync each per
      * store, while on one volume they share one. Measured with {@code hayloft server} at 16
-     * concurrent 4 KiB PUTs: about half the fsyncs of four slots, and 10-20% more PUTs.
+     * concurrent 4 KiB PUTs: about half the fsyncs of four slots, and some 10% more PUTs.
      */
     public HayloftClient clientCallingLocally() {
         return HayloftClient.connect(ClientOptions.of(metaAddresses()).withLeaseSlots(1), localStores());
