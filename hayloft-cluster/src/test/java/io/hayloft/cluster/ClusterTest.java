@@ -27,8 +27,10 @@ import io.hayloft.volume.Volume;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -331,14 +333,14 @@ class ClusterTest {
         new Random(7).nextBytes(data);
         try (HayloftClient local = cluster.clientCallingLocally()) {
             // Concurrent writers share one leased block, so the stores' group commits batch them.
-            List<java.util.concurrent.Future<Fid>> writes = new ArrayList<>();
-            try (var pool = java.util.concurrent.Executors.newFixedThreadPool(8)) {
+            List<Future<Fid>> writes = new ArrayList<>();
+            try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
                 for (int i = 0; i < 64; i++) {
                     writes.add(pool.submit(() -> local.write(data)));
                 }
             }
-            java.util.Set<Integer> volumes = new java.util.HashSet<>();
-            for (java.util.concurrent.Future<Fid> w : writes) {
+            Set<Integer> volumes = new HashSet<>();
+            for (Future<Fid> w : writes) {
                 Fid fid = w.get();
                 volumes.add(fid.getVolumeId());
                 assertThat(local.read(fid)).isEqualTo(data);
