@@ -87,6 +87,27 @@ class NameTableTest {
         assertThat(names.getObject("docs", "a/b").getChunks(0).getFid().getNeedleId()).isEqualTo(9);
     }
 
+    /**
+     * Writes skip RocksDB's write-ahead log (the Raft log is the state's log): a checkpoint, which
+     * is what a Raft snapshot packs, must still hold every one, also those only in a memtable, and
+     * a missing name must still be found missing once the names are in table files.
+     */
+    @Test
+    void aCheckpointHoldsWritesStillInMemory() throws Exception {
+        names.createBucket("docs", 5);
+        for (int i = 0; i < 100; i++) {
+            names.putObject(object("docs", "k" + i, i + 1));
+        }
+        db.checkpoint(dir.resolve("checkpoint"));
+        try (MetaDb copy = MetaDb.open(dir.resolve("checkpoint"))) {
+            NameTable copied = new NameTable(copy);
+            assertThat(copied.getObject("docs", "k99").getChunks(0).getFid().getNeedleId()).isEqualTo(100);
+            assertThat(copied.putObject(object("docs", "k100", 101))).isEmpty();
+            assertCode(ErrorCode.NO_SUCH_KEY, () -> copied.getObject("docs", "absent"));
+            assertThat(copied.listObjects("docs", "", "", "", 1000).getObjectsCount()).isEqualTo(101);
+        }
+    }
+
     /** Bucket boundaries: a key of one bucket never lists in another whose name extends it. */
     @Test
     void bucketsDoNotLeakIntoEachOther() throws Exception {
