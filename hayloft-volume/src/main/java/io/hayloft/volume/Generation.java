@@ -38,6 +38,11 @@ final class Generation {
     long writePos;
     /** End of the last written index entry; writer only. */
     long idxWritePos;
+    /**
+     * End of the {@code .dat} file: from {@code writePos} to here it holds zeros written ahead of
+     * the records ({@link Volume#preallocate}); writer only.
+     */
+    long allocatedEnd;
     /** End of the last fully written record, for the group commit. */
     volatile long writtenPos;
     /** Records before this offset are durable and in the index. */
@@ -62,6 +67,7 @@ final class Generation {
         this.index = index;
         this.writePos = writePos;
         this.idxWritePos = idxWritePos;
+        this.allocatedEnd = writePos;
         this.writtenPos = writePos;
         this.durablePos = writePos;
         this.idxWrittenPos = idxWritePos;

@@ -308,6 +308,7 @@ final class GroupCommit {
             values[i] = r.tombstone ? IndexValue.tombstone(r.offset) : IndexValue.live(r.offset, r.dataLength);
             IndexFileFormat.putEntry(entries, r.needleId, values[i]);
         }
+        volume.preallocate(g, start + bytes);
         try {
             g.dat.writeFully(records.flip(), start);
             g.idx.writeFully(entries.flip(), g.idxWritePos);
@@ -320,6 +321,7 @@ final class GroupCommit {
             throw (RuntimeException) e;
         }
         g.writePos = start + bytes;
+        Volume.wrote(g);
         g.idxWritePos += entries.capacity();
         g.idxWrittenPos = g.idxWritePos;
         volume.lastSequence = batch.get(batch.size() - 1).sequence;

@@ -44,6 +44,11 @@ import java.util.zip.CRC32C;
  *       one positional read of the whole record,
  *       which is checked (magic, ids, record CRC, cookie, data CRC, padding) before any byte is
  *       returned. Large needles stream through {@link #openStream} in bounded pieces.
+ *   <li>Small records are written over zeros written ahead of them ({@link #preallocate}), a
+ *       megabyte at a time: an fsync after an append that grows the file must also commit the
+ *       file system's journal (the new size and blocks), one after an overwrite need not, and on
+ *       ext4 costs about half the CPU. The zeros past the last record are cut off when the
+ *       volume closes or is sealed; after a crash the loader cuts them as it cuts a torn tail.
  *   <li>Failed appends are cut back off the files while the writer still holds the lock, so a
  *       full disk or a broken input stream never leaves a half record behind.
  *   <li>Compaction ({@link Compaction}) builds a new generation of files while reads and writes
@@ -53,6 +58,9 @@ import java.util.zip.CRC32C;
  */
 public final class Volume implements AutoCloseable {
     private static final int SMALL_RECORD_BYTES = 256 << 10;
+    /** Zeros written ahead of the records at a time. */
+    static final int PREALLOCATE_BYTES = 1 << 20;
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(PREALLOCATE_BYTES).asReadOnlyBuffer();
     /** Bound on retries of a read whose generation of files was swapped under it. */
     private static final int GENERATION_RETRIES = 16;
     private static final Runnable NOTHING = () -> {};
@@ -302,6 +310,7 @@ public final class Volume implements AutoCloseable {
                 throw e;
             }
             g.writePos = start + recordBytes;
+            wrote(g);
             g.idxWritePos += IndexFileFormat.ENTRY_BYTES;
             g.idxWrittenPos = g.idxWritePos;
             lastSequence = sequence;
@@ -389,9 +398,56 @@ public final class Volume implements AutoCloseable {
     void cutBack(Generation g, long start) {
         try {
             g.dat.truncate(start);
+            g.allocatedEnd = start;
             g.idx.truncate(g.idxWritePos);
         } catch (IOException e) {
             failure = e;
+        }
+    }
+
+    /**
+     * Makes sure the {@code .dat} file reaches at least {@code end}, writing zeros from its end
+     * to a megabyte past {@code end} (at most to the volume's size limit), so that the records
+     * written next overwrite space the file already has. When the zeros cannot be written (a
+     * full disk, a file size limit), the file is cut back to its last record and the records are
+     * appended as they come. Under the write lock.
+     */
+    void preallocate(Generation g, long end) {
+        if (end <= g.allocatedEnd) {
+            return;
+        }
+        long from = Math.max(g.allocatedEnd, g.writePos);
+        long to = Math.max(end, Math.min(config.volumeSizeBytesMax(), end + PREALLOCATE_BYTES));
+        try {
+            for (long pos = from; pos < to; ) {
+                ByteBuffer zeros = ZEROS.duplicate();
+                zeros.limit((int) Math.min(zeros.capacity(), to - pos));
+                int n = zeros.remaining();
+                g.dat.writeFully(zeros, pos);
+                pos += n;
+            }
+            failpoints.hit("append.preallocated");
+            g.allocatedEnd = to;
+        } catch (IOException e) {
+            try {
+                g.dat.truncate(g.writePos);
+                g.allocatedEnd = g.writePos;
+            } catch (IOException t) {
+                failure = t;
+            }
+        }
+    }
+
+    /** Notes the file's new end after records were written, with or without zeros ahead of them. */
+    static void wrote(Generation g) {
+        g.allocatedEnd = Math.max(g.allocatedEnd, g.writePos);
+    }
+
+    /** Cuts the zeros past the last record off the {@code .dat} file. Under the write lock. */
+    private static void dropPreallocated(Generation g) throws IOException {
+        if (g.allocatedEnd > g.writePos) {
+            g.dat.truncate(g.writePos);
+            g.allocatedEnd = g.writePos;
         }
     }
 
@@ -881,6 +937,9 @@ public final class Volume implements AutoCloseable {
             }
             g.dat.writeFully(next.encode(), 0);
             try {
+                if (sealed) {
+                    dropPreallocated(g);
+                }
                 g.dat.force();
             } catch (IOException e) {
                 failure = e;
@@ -946,6 +1005,7 @@ public final class Volume implements AutoCloseable {
             Generation g = gen;
             try {
                 if (failure == null) {
+                    dropPreallocated(g);
                     g.dat.force();
                     g.idx.force();
                     // Appends waiting for an fsync are durable now: let them return success.

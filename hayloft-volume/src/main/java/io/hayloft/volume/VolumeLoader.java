@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * {@code .dat} file (entries past its end, out of order, or for another generation are dropped);
  * scan the {@code .dat} file after the last indexed record, adding every valid record to the
  * index; cut the {@code .dat} file after the last record whose data checks out, since anything
- * later was never acknowledged; fsync what changed.
+ * later was never acknowledged (a torn record, or zeros a running volume writes ahead of its
+ * records); fsync what changed.
  */
 final class VolumeLoader {
     private static final Logger log = LoggerFactory.getLogger(VolumeLoader.class);
@@ -255,11 +256,35 @@ final class VolumeLoader {
                 changed = true;
             }
             if (indexedEnd < datLen) {
-                log.warn("{}: cutting a torn tail of {} bytes at {}", dat.path(), datLen - indexedEnd, indexedEnd);
+                if (allZeros(indexedEnd, datLen)) {
+                    log.info("{}: cutting {} bytes of zeros written ahead of the records at {}", dat.path(),
+                            datLen - indexedEnd, indexedEnd);
+                } else {
+                    log.warn("{}: cutting a torn tail of {} bytes at {}", dat.path(), datLen - indexedEnd, indexedEnd);
+                }
                 dat.truncate(indexedEnd);
                 datLen = indexedEnd;
                 changed = true;
             }
+        }
+
+        /** Whether [from, to) of the data file holds only zeros: space written ahead, not a torn record. */
+        private boolean allZeros(long from, long to) throws IOException {
+            ByteBuffer buf = ByteBuffer.allocate((int) Math.min(1 << 16, to - from));
+            for (long pos = from; pos < to; ) {
+                buf.clear().limit((int) Math.min(buf.capacity(), to - pos));
+                int n = dat.readUpTo(buf, pos);
+                for (int i = 0; i < n; i++) {
+                    if (buf.get(i) != 0) {
+                        return false;
+                    }
+                }
+                if (n == 0) {
+                    return true;
+                }
+                pos += n;
+            }
+            return true;
         }
 
         private void add(ScannedRecord r) throws IOException {
