@@ -45,10 +45,11 @@ import java.util.zip.CRC32C;
  *       which is checked (magic, ids, record CRC, cookie, data CRC, padding) before any byte is
  *       returned. Large needles stream through {@link #openStream} in bounded pieces.
  *   <li>Small records are written over zeros written ahead of them ({@link #preallocate}), a
- *       megabyte at a time: an fsync after an append that grows the file must also commit the
- *       file system's journal (the new size and blocks), one after an overwrite need not, and on
- *       ext4 costs about half the CPU. The zeros past the last record are cut off when the
- *       volume closes or is sealed; after a crash the loader cuts them as it cuts a torn tail.
+ *       megabyte at a time: an fsync after an append that grows the file must also make its new
+ *       size and blocks durable (a journal commit, or on ext4 without a journal a synchronous
+ *       write of the inode), one after an overwrite need not, and the write itself allocates no
+ *       blocks. The zeros past the last record are cut off when the volume closes or is sealed;
+ *       after a crash the loader cuts them as it cuts a torn tail.
  *   <li>Failed appends are cut back off the files while the writer still holds the lock, so a
  *       full disk or a broken input stream never leaves a half record behind.
  *   <li>Compaction ({@link Compaction}) builds a new generation of files while reads and writes

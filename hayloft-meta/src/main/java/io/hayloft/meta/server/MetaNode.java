@@ -71,9 +71,11 @@ public final class MetaNode implements AutoCloseable {
     /** Commands per Raft entry at most; a put is ~100 bytes, so an entry stays far below Ratis's limits. */
     private static final int BATCH_COMMANDS_MAX = 2_000;
     /**
-     * Entries on their way through Raft at once. More entries in flight means smaller batches and
-     * more per-entry work; one means callers wait a whole round before their entry leaves. 2 to 8
-     * measured alike here (docs/benchmarks.md).
+     * Entries on their way through Raft at once in a group of several peers. More entries in
+     * flight means smaller batches and more per-entry work; one means callers wait a whole round
+     * before their entry leaves. With three peers, whose rounds include a follower's append, 2 to 8
+     * measured alike and 1 worse; a group of one peer (the one-process server) does best with 1,
+     * its rounds being short and its cost per entry high (docs/benchmarks.md).
      */
     private static final int BATCHES_IN_FLIGHT_MAX = 4;
 
@@ -104,7 +106,7 @@ public final class MetaNode implements AutoCloseable {
         raft = RaftServer.newBuilder().setServerId(RaftPeerId.valueOf(self.id())).setGroup(group)
                 .setProperties(raftProperties(config)).setStateMachine(stateMachine).setOption(option).build();
         batcher = new ProposalBatcher(m -> submit(m, RaftClientRequest.writeRequestType()), BATCH_COMMANDS_MAX,
-                BATCHES_IN_FLIGHT_MAX);
+                config.peers().size() == 1 ? 1 : BATCHES_IN_FLIGHT_MAX);
         liveness = new Liveness(this, config);
         growth = new VolumeGrowth(this, storeChannels);
         repairs = new RepairManager(this, liveness, growth, storeChannels);
