@@ -134,8 +134,10 @@ final class GroupCommit {
      * together, each forwarding its record to the same secondaries), and those that queue now
      * share this batch's fsync instead of waiting for the next one. It costs no timer and no
      * wait when nothing else is ready. (With 16 writers to the one-process server: 9% fewer
-     * fsyncs per PUT.) A platform thread does not: its yield is a system call whose effect is
-     * up to the OS scheduler.
+     * fsyncs per PUT.) The leader holds the commit lock meanwhile and runs again once the ready
+     * threads block or yield, so a thread that spins without ever blocking would keep it
+     * waiting. A platform thread does not yield: its yield is a system call whose effect is up
+     * to the OS scheduler.
      */
     private static void letOthersQueue() {
         if (Thread.currentThread().isVirtual()) {
