@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hayloft.volume.format.NeedleFormat;
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -62,7 +63,8 @@ class PreallocationTest {
     @Test
     void zerosStopAtTheVolumeSizeLimit() throws Exception {
         long max = 3L << 20;
-        try (Volume v = Volume.create(dir, 1, 42, config(false).withNeedleSizeBytesMax(1 << 20).withVolumeSizeBytesMax(max))) {
+        VolumeConfig small = config(false).withNeedleSizeBytesMax(1 << 20).withVolumeSizeBytesMax(max);
+        try (Volume v = Volume.create(dir, 1, 42, small)) {
             v.append(1, 1, bytes(1, 1000));
             while (v.stats().sizeBytes() + NeedleFormat.recordBytes(200_000) <= max) {
                 v.append(2, 2, bytes(2, 200_000));
@@ -95,7 +97,7 @@ class PreallocationTest {
         // Half of a record that was never acknowledged, in the zeros.
         try (RandomAccessFile f = new RandomAccessFile(torn.resolve("1.dat").toFile(), "rw")) {
             byte[] record = new byte[NeedleFormat.HEADER_BYTES + 1000];
-            java.nio.ByteBuffer encoded = NeedleFormat.encode(42, 0, 21, 21, java.nio.ByteBuffer.wrap(bytes(21, 3000)), 21);
+            ByteBuffer encoded = NeedleFormat.encode(42, 0, 21, 21, ByteBuffer.wrap(bytes(21, 3000)), 21);
             encoded.get(record);
             f.seek(end);
             f.write(record);

@@ -28,8 +28,8 @@ import org.rocksdb.WriteOptions;
  * RocksDB's own write-ahead log, which would only repeat the Raft log; a checkpoint (a snapshot)
  * flushes the memtables first, so it holds every write all the same. Every family keeps a Bloom
  * filter in its table files: a put looks its name up first (to free what it replaces), and most
- * names are new, so without one such a lookup would search every table file. Column families: {@code buckets} (bucket name
- * to {@code BucketInfo}), {@code objects} (bucket, 0x00, key to {@code ObjectInfo}),
+ * names are new, so without one such a lookup would search every table file. Column families:
+ * {@code buckets} (bucket name to {@code BucketInfo}), {@code objects} (bucket, 0x00, key to {@code ObjectInfo}),
  * {@code stores} (store id to {@code StoreInfo}), {@code volumes} (volume id, 4 bytes big-endian,
  * to {@code VolumeInfo} whose replicas carry only store ids), {@code uploads} (upload id to
  * {@code UploadInfo}), {@code upload_names} (bucket, 0x00, key, 0x00, initiation time in ms as 8
