@@ -39,8 +39,10 @@ final class Generation {
     /** End of the last written index entry; writer only. */
     long idxWritePos;
     /**
-     * End of the {@code .dat} file: from {@code writePos} to here it holds zeros written ahead of
-     * the records ({@link Volume#preallocate}); writer only.
+     * End of the zeros written ahead of the records ({@link Volume#preallocate}): while it is
+     * above {@code writePos}, the {@code .dat} file ends here; at or below it, there are none and
+     * the file ends at {@code writePos} (a record written past the zeros ends the file). Writer
+     * only.
      */
     long allocatedEnd;
     /** End of the last fully written record, for the group commit. */

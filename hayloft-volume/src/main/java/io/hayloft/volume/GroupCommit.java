@@ -340,7 +340,6 @@ final class GroupCommit {
             throw (RuntimeException) e;
         }
         g.writePos = start + bytes;
-        Volume.wrote(g);
         g.idxWritePos += entries.capacity();
         g.idxWrittenPos = g.idxWritePos;
         volume.lastSequence = batch.get(batch.size() - 1).sequence;

@@ -311,7 +311,6 @@ public final class Volume implements AutoCloseable {
                 throw e;
             }
             g.writePos = start + recordBytes;
-            wrote(g);
             g.idxWritePos += IndexFileFormat.ENTRY_BYTES;
             g.idxWrittenPos = g.idxWritePos;
             lastSequence = sequence;
@@ -437,11 +436,6 @@ public final class Volume implements AutoCloseable {
                 failure = t;
             }
         }
-    }
-
-    /** Notes the file's new end after records were written, with or without zeros ahead of them. */
-    static void wrote(Generation g) {
-        g.allocatedEnd = Math.max(g.allocatedEnd, g.writePos);
     }
 
     /** Cuts the zeros past the last record off the {@code .dat} file. Under the write lock. */
