@@ -7,11 +7,18 @@ import io.hayloft.meta.state.MetaDb;
 import io.hayloft.meta.state.MetaQueries;
 import io.hayloft.proto.v1.MetaBatch;
 import io.hayloft.proto.v1.MetaQuery;
-import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.stream.Stream;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.server.RaftServer;
@@ -44,6 +51,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class MetaStateMachine extends BaseStateMachine {
     private static final Logger log = LoggerFactory.getLogger(MetaStateMachine.class);
+    private static final String TMP_SUFFIX = ".tmp";
+    private static final long RETRY_AFTER_FAILURE_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** How long close and a snapshot install wait for a snapshot being packed. */
+    private static final long PACK_WAIT_MS = 60_000;
 
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private Path dbDir;
@@ -51,13 +62,46 @@ public final class MetaStateMachine extends BaseStateMachine {
     private volatile MetaApplier state;
     /** Applies and queries share the database; reloading it from a snapshot excludes them. */
     private final ReentrantReadWriteLock stateLock = new ReentrantReadWriteLock();
+    /** Packs checkpoints into snapshot files, one at a time, off Ratis's apply thread. */
+    private final Executor packer;
+    /** The snapshot being packed, or packed and not yet reported to Ratis; only Ratis's apply thread and close touch it. */
+    private CompletableFuture<TermIndex> packing;
+    /** After a failed snapshot the next waits until then ({@link System#nanoTime}), not for the next apply. */
+    private long nextAttemptNanos = System.nanoTime();
+
+    /** A state machine that packs its snapshots on a thread of its own. */
+    public MetaStateMachine() {
+        this(command -> {
+            Thread t = new Thread(command, "meta-snapshot");
+            t.setDaemon(true);
+            t.start();
+        });
+    }
+
+    /** A state machine that packs its snapshots on {@code packer}, which runs one at a time. */
+    MetaStateMachine(Executor packer) {
+        this.packer = packer;
+    }
 
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
         super.initialize(server, groupId, raftStorage);
         storage.init(raftStorage);
+        deleteUnfinished(raftStorage.getStorageDir().getStateMachineDir().toPath());
         dbDir = raftStorage.getStorageDir().getRoot().toPath().resolve("meta-db");
         getLifeCycle().startAndTransition(this::loadLatestSnapshot, IOException.class);
+    }
+
+    /** Deletes the checkpoints and half-packed snapshot files a stop in the middle of a snapshot left. */
+    private static void deleteUnfinished(Path snapshotDir) throws IOException {
+        if (!Files.isDirectory(snapshotDir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.list(snapshotDir)) {
+            for (Path p : files.filter(f -> f.getFileName().toString().endsWith(TMP_SUFFIX)).toList()) {
+                SnapshotFiles.deleteTree(p);
+            }
+        }
     }
 
     @Override
@@ -150,36 +194,97 @@ public final class MetaStateMachine extends BaseStateMachine {
         }
     }
 
+    /**
+     * Called by Ratis's apply thread whenever {@code snapshotEveryEntries} entries were applied
+     * since the last snapshot it knows of. Only the checkpoint is taken here: RocksDB flushes its
+     * memtables and links its files, so applies stop for that short moment only. The packing of
+     * the checkpoint into the snapshot file, which reads the whole database, runs on its own
+     * thread. Until it is done this answers "no new snapshot", and Ratis asks again after its next
+     * applies; the answer after that is the packed snapshot's index, up to which Ratis may then
+     * purge its log.
+     */
     @Override
     public long takeSnapshot() throws IOException {
+        CompletableFuture<TermIndex> running = packing;
+        if (running != null) {
+            if (!running.isDone()) {
+                return RaftLog.INVALID_LOG_INDEX;
+            }
+            packing = null;
+            TermIndex packed;
+            try {
+                packed = running.join();
+            } catch (CompletionException e) {
+                nextAttemptNanos = System.nanoTime() + RETRY_AFTER_FAILURE_NANOS;
+                throw new IOException("meta snapshot failed: " + e.getCause().getMessage(), e.getCause());
+            }
+            storage.loadLatestSnapshot();
+            return packed.getIndex();
+        }
+        if (System.nanoTime() - nextAttemptNanos < 0) {
+            return RaftLog.INVALID_LOG_INDEX;
+        }
         stateLock.readLock().lock();
         try {
-            return snapshot();
+            packing = startSnapshot();
         } finally {
             stateLock.readLock().unlock();
         }
+        return RaftLog.INVALID_LOG_INDEX;
     }
 
-    private long snapshot() throws IOException {
+    /** Takes a checkpoint of the applied state and hands it to the packer; null when there is nothing to take. */
+    private CompletableFuture<TermIndex> startSnapshot() throws IOException {
         TermIndex last = getLastAppliedTermIndex();
         if (last == null || last.getIndex() <= 0) {
-            return RaftLog.INVALID_LOG_INDEX;
+            return null;
         }
-        File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
-        Path checkpoint = file.toPath().resolveSibling("checkpoint.tmp");
+        Path file = storage.getSnapshotFile(last.getTerm(), last.getIndex()).toPath();
+        Path checkpoint = file.resolveSibling("checkpoint." + last.getIndex() + TMP_SUFFIX);
+        long started = System.nanoTime();
         SnapshotFiles.deleteTree(checkpoint);
         try {
             db.checkpoint(checkpoint);
-            SnapshotFiles.pack(checkpoint, file.toPath());
-            MD5FileUtil.computeAndSaveMd5ForFile(file);
         } catch (MetaException e) {
-            throw new IOException(e.getMessage(), e);
-        } finally {
             SnapshotFiles.deleteTree(checkpoint);
+            nextAttemptNanos = System.nanoTime() + RETRY_AFTER_FAILURE_NANOS;
+            throw new IOException(e.getMessage(), e);
         }
-        storage.loadLatestSnapshot();
-        log.info("meta snapshot taken at {}", last);
-        return last.getIndex();
+        long checkpointMs = (System.nanoTime() - started) / 1_000_000;
+        return CompletableFuture.supplyAsync(() -> {
+            long packStarted = System.nanoTime();
+            try {
+                SnapshotFiles.pack(checkpoint, file);
+                MD5FileUtil.computeAndSaveMd5ForFile(file.toFile());
+                log.info("meta snapshot taken at {}: {} bytes, checkpoint in {} ms, packed in {} ms", last,
+                        Files.size(file), checkpointMs, (System.nanoTime() - packStarted) / 1_000_000);
+                return last;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } finally {
+                try {
+                    SnapshotFiles.deleteTree(checkpoint);
+                } catch (IOException e) {
+                    log.warn("could not delete the meta checkpoint {}: {}", checkpoint, e.toString());
+                }
+            }
+        }, packer);
+    }
+
+    /** Waits for a snapshot being packed, and forgets it: Ratis will not hear of it. */
+    private void awaitPacking(long timeoutMs) {
+        CompletableFuture<TermIndex> running = packing;
+        packing = null;
+        if (running == null) {
+            return;
+        }
+        try {
+            running.get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("meta snapshot not packed: {}", e.toString());
+        }
     }
 
     @Override
@@ -192,6 +297,8 @@ public final class MetaStateMachine extends BaseStateMachine {
 
     @Override
     public void reinitialize() throws IOException {
+        // The installed snapshot is newer than one being packed, which Ratis must not hear of now.
+        awaitPacking(PACK_WAIT_MS);
         storage.loadLatestSnapshot();
         loadLatestSnapshot();
         if (getLifeCycleState() == LifeCycle.State.PAUSED) {
@@ -202,6 +309,7 @@ public final class MetaStateMachine extends BaseStateMachine {
 
     @Override
     public void close() throws IOException {
+        awaitPacking(PACK_WAIT_MS);
         stateLock.writeLock().lock();
         try {
             closeDb();

@@ -78,6 +78,8 @@ public final class MetaNode implements AutoCloseable {
      * its rounds being short and its cost per entry high (docs/benchmarks.md).
      */
     private static final int BATCHES_IN_FLIGHT_MAX = 4;
+    /** Snapshot files a peer keeps, the newest and the one before it; each is a whole copy of the names. */
+    private static final int SNAPSHOTS_KEPT = 2;
 
     private final MetaConfig config;
     private final RaftGroup group;
@@ -154,6 +156,8 @@ public final class MetaNode implements AutoCloseable {
         RaftServerConfigKeys.setStorageDir(props, List.of(config.dataDir().toFile()));
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, config.snapshotEveryEntries());
+        // Ratis keeps every snapshot unless told how many to keep.
+        RaftServerConfigKeys.Snapshot.setRetentionFileNum(props, SNAPSHOTS_KEPT);
         RaftServerConfigKeys.Rpc.setTimeoutMin(props, TimeDuration.valueOf(300, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setTimeoutMax(props, TimeDuration.valueOf(600, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Read.setOption(props, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
