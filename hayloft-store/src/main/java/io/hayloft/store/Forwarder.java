@@ -68,18 +68,26 @@ final class Forwarder {
      */
     List<String> write(List<StoreInfo> secondaries, WriteHeader sequenced, ByteString data)
             throws InterruptedException {
+        return await(startWrite(secondaries, sequenced, data));
+    }
+
+    /**
+     * Sends a needle that has its sequence in {@code header} to every secondary, without waiting
+     * for their answers: {@link #await} waits for them. Does not block.
+     */
+    Sent startWrite(List<StoreInfo> secondaries, WriteHeader sequenced, ByteString data) {
         WriteHeader header = sequenced.toBuilder().setPrimaryStoreId(storeId).build();
         ReplicateRequest.Builder record = data.size() > StoreService.PIECE_BYTES ? null
                 : ReplicateRequest.newBuilder().setFid(header.getFid()).setSequence(header.getSequence())
                         .setData(data).setCrc32C(header.getCrc32C()).setPrimaryStoreId(storeId);
-        return forward(secondaries, header.getSequence(), record, peer -> writeNeedle(peer, header, data));
+        return start(secondaries, header.getSequence(), record, peer -> writeNeedle(peer, header, data));
     }
 
     /** Forwards a delete that has its sequence; returns the failures, as {@link #write} does. */
     List<String> delete(List<StoreInfo> secondaries, Fid fid, long sequence) throws InterruptedException {
         ReplicateRequest.Builder record = ReplicateRequest.newBuilder().setFid(fid).setSequence(sequence)
                 .setTombstone(true).setCrc32C((int) new CRC32C().getValue()).setPrimaryStoreId(storeId);
-        return forward(secondaries, sequence, record, peer -> deleteNeedle(peer, fid, sequence));
+        return await(start(secondaries, sequence, record, peer -> deleteNeedle(peer, fid, sequence)));
     }
 
     /** One record to one secondary by the older calls, WriteNeedle or DeleteNeedle. */
@@ -87,12 +95,33 @@ final class Forwarder {
         CompletableFuture<Long> send(StoreInfo peer);
     }
 
+    /** A record sent to the secondaries, whose answers are still to be awaited. */
+    static final class Sent {
+        private final List<StoreInfo> secondaries;
+        private final long sequence;
+        private final OlderCall olderCall;
+        private final List<CompletableFuture<Long>> calls;
+        /** Per call, the stream it went over; null for a call in this process or an older call. */
+        private final List<ReplicaStream> used;
+        private final boolean anyOlder;
+
+        private Sent(List<StoreInfo> secondaries, long sequence, OlderCall olderCall,
+                List<CompletableFuture<Long>> calls, List<ReplicaStream> used, boolean anyOlder) {
+            this.secondaries = secondaries;
+            this.sequence = sequence;
+            this.olderCall = olderCall;
+            this.calls = calls;
+            this.used = used;
+            this.anyOlder = anyOlder;
+        }
+    }
+
     /**
      * Sends the record to every secondary, over its stream when {@code record} is not null and
-     * the secondary serves Replicate, else by {@code olderCall}; waits for all, bounded.
+     * the secondary serves Replicate, else by {@code olderCall}.
      */
-    private List<String> forward(List<StoreInfo> secondaries, long sequence, ReplicateRequest.Builder record,
-            OlderCall olderCall) throws InterruptedException {
+    private Sent start(List<StoreInfo> secondaries, long sequence, ReplicateRequest.Builder record,
+            OlderCall olderCall) {
         List<CompletableFuture<Long>> calls = new ArrayList<>(secondaries.size());
         List<ReplicaStream> used = new ArrayList<>(secondaries.size());
         boolean anyOlder = false;
@@ -114,19 +143,34 @@ final class Forwarder {
                 anyOlder = true;
             }
         }
-        awaitAll(calls, anyOlder ? timeoutMs + GRACE_MS : timeoutMs);
+        return new Sent(secondaries, sequence, olderCall, calls, used, anyOlder);
+    }
+
+    /** The failures of a record that could not be sent to any of {@code secondaries}. */
+    static List<String> notSent(List<StoreInfo> secondaries) {
+        List<String> failed = new ArrayList<>(secondaries.size());
+        for (StoreInfo peer : secondaries) {
+            failed.add("store " + peer.getStoreId() + " at " + peer.getAddress() + ": the record was not sent");
+        }
+        return failed;
+    }
+
+    /** Waits for every answer to {@code sent}, bounded; returns the failures, as {@link #write} does. */
+    List<String> await(Sent sent) throws InterruptedException {
+        List<CompletableFuture<Long>> calls = sent.calls;
+        awaitAll(calls, sent.anyOlder ? timeoutMs + GRACE_MS : timeoutMs);
         // A secondary that turned out not to know Replicate gets the record by the older call.
         boolean retried = false;
         for (int i = 0; i < calls.size(); i++) {
-            if (used.get(i) != null && unimplemented(calls.get(i))) {
-                calls.set(i, olderCall.send(secondaries.get(i)));
+            if (sent.used.get(i) != null && unimplemented(calls.get(i))) {
+                calls.set(i, sent.olderCall.send(sent.secondaries.get(i)));
                 retried = true;
             }
         }
         if (retried) {
             awaitAll(calls, timeoutMs + GRACE_MS);
         }
-        return failures(secondaries, calls, sequence);
+        return failures(sent.secondaries, calls, sent.sequence);
     }
 
     private ReplicaStream stream(String address) {

@@ -11,6 +11,7 @@ import io.hayloft.volume.ReplicatedNeedle;
 import io.hayloft.volume.Volume;
 import io.hayloft.volume.VolumeException;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,12 +75,35 @@ final class Replication {
             throws VolumeException, InterruptedException {
         checkPrimary(volume.id());
         Fid fid = header.getFid();
-        long sequence = volume.append(fid.getNeedleId(), fid.getCookie(), data.asReadOnlyByteBuffer());
         List<StoreInfo> secondaries = secondaries(volume.id());
-        if (!secondaries.isEmpty()) {
-            List<String> failed = forwarder.write(secondaries, header.toBuilder().setSequence(sequence).build(), data);
-            checkForwarded(volume, "write of needle " + fid.getNeedleId(), sequence, failed);
+        if (secondaries.isEmpty()) {
+            return volume.append(fid.getNeedleId(), fid.getCookie(), data.asReadOnlyByteBuffer());
         }
+        // The record leaves for the secondaries as soon as it is written here, before this fsync,
+        // so that the three fsyncs run together rather than one after the other. The callback runs
+        // in whichever caller writes the batch, and does not wait for the secondaries' answers.
+        // A secondary can then hold a record this store loses in a crash; it was never
+        // acknowledged, and when this store gives its sequence to another record the secondary
+        // refuses it (SEQUENCE_REGRESSION): the failure rule applies, and the catch-up that
+        // follows finds the replicas diverged and rebuilds the secondary from this one.
+        AtomicReference<Forwarder.Sent> sent = new AtomicReference<>();
+        long sequence;
+        try {
+            sequence = volume.append(fid.getNeedleId(), fid.getCookie(), data.asReadOnlyByteBuffer(),
+                    seq -> sent.set(forwarder.startWrite(secondaries, header.toBuilder().setSequence(seq).build(),
+                            data)));
+        } catch (VolumeException | RuntimeException e) {
+            // Failed here after it was sent (its fsync failed, the volume failed): the caller's
+            // bytes must stay unchanged until the secondaries are done with them.
+            Forwarder.Sent s = sent.get();
+            if (s != null) {
+                forwarder.await(s);
+            }
+            throw e;
+        }
+        Forwarder.Sent s = sent.get();
+        List<String> failed = s == null ? Forwarder.notSent(secondaries) : forwarder.await(s);
+        checkForwarded(volume, "write of needle " + fid.getNeedleId(), sequence, failed);
         return sequence;
     }
 

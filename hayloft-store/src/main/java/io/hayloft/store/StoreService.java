@@ -74,8 +74,9 @@ import org.slf4j.LoggerFactory;
  *       the volume in pieces of at most 1 MiB, each already checked.
  *   <li>Forwarding: a write or delete with sequence 0 comes from a client and is taken only by the
  *       volume's primary (the first of the replicas meta gave at creation), else NOT_PRIMARY. The
- *       primary appends it, then forwards it with its sequence to every secondary at once, each
- *       with a deadline, and answers once all of them took it ({@link Replication}): over one
+ *       primary appends it and forwards it with its sequence to every secondary at once (a write
+ *       as soon as it is written, before the primary's fsync; a delete once durable), each with a
+ *       deadline, and answers once it and all of them made it durable ({@link Replication}): over one
  *       long-lived Replicate stream per secondary ({@link ReplicaStream}), received here by a
  *       {@link ReplicaStreamReceiver} per stream; needles over 1 MiB by WriteNeedle calls.
  *   <li>Failure rule: when a secondary fails or does not answer in time, the primary makes its

@@ -229,6 +229,39 @@ class ReplicationTest {
     }
 
     /**
+     * A primary forwards a record before its own fsync, so a crash can leave the secondaries
+     * holding a record the primary lost (never acknowledged). The primary then gives that
+     * sequence to another record: the secondaries refuse it rather than take it for the one they
+     * hold, the failure rule seals the volume, and the catch-up rebuilds them from the primary.
+     */
+    @Test
+    void aSequenceThePrimaryLostAndGivesAgainIsRefusedAndTheSecondariesAreRebuilt() throws Exception {
+        byte[] acknowledged = bytes(5, 2000);
+        long first = write(async("A"), fid(50, 1), acknowledged);
+        byte[] lost = bytes(6, 2000);
+        for (String id : List.of("B", "C")) {
+            stores.get(id).volumes().get(1).applyReplicated(new ReplicatedNeedle(51, 1, false, first + 1,
+                    java.nio.ByteBuffer.wrap(lost)));
+        }
+        Throwable failed = catchThrowable(() -> write(async("A"), fid(52, 1), bytes(7, 2000)));
+        assertThat(codeOf(failed)).isEqualTo(ErrorCode.REPLICA_FAILED);
+        assertThat(failed).hasMessageContaining("SEQUENCE_REGRESSION");
+        assertThat(stores.get("A").volumes().get(1).isSealed()).isTrue();
+        for (String id : List.of("B", "C")) {
+            blocking(id).catchUpVolume(io.hayloft.proto.v1.CatchUpVolumeRequest.newBuilder().setVolumeId(1).build());
+        }
+        assertReplicasIdentical();
+        assertThat(codeOf(catchThrowable(() -> read(blocking("B"), fid(51, 1))))).isEqualTo(ErrorCode.NOT_FOUND);
+        assertThat(read(blocking("C"), fid(50, 1))).isEqualTo(acknowledged);
+        blocking("A").setVolumeReadOnly(io.hayloft.proto.v1.SetVolumeReadOnlyRequest.newBuilder().setVolumeId(1)
+                .setReadOnly(false).build());
+        byte[] after = bytes(8, 2000);
+        write(async("A"), fid(53, 1), after);
+        assertThat(read(blocking("C"), fid(53, 1))).isEqualTo(after);
+        assertReplicasIdentical();
+    }
+
+    /**
      * A secondary that holds the forward past its deadline fails the write like one that is down:
      * here B waits for a sequence it never got, longer than the primary's forward deadline.
      */

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 
 /**
  * Appends small records in batches: one write and one fsync for every append that arrived while
@@ -54,6 +55,8 @@ final class GroupCommit {
         final boolean tombstone;
         final int dataLength;
         final long givenSequence;
+        /** Told the record's sequence once it is written, before it is durable; may be null. */
+        final LongConsumer onWritten;
         final Thread waiter = Thread.currentThread();
         /** Taken off the queue into a batch; written under the commit and write locks. */
         boolean drained;
@@ -63,6 +66,12 @@ final class GroupCommit {
         VolumeException error;
 
         Request(ByteBuffer record, long needleId, boolean tombstone, int dataLength, long givenSequence) {
+            this(record, needleId, tombstone, dataLength, givenSequence, null);
+        }
+
+        Request(ByteBuffer record, long needleId, boolean tombstone, int dataLength, long givenSequence,
+                LongConsumer onWritten) {
+            this.onWritten = onWritten;
             this.record = record;
             this.needleId = needleId;
             this.tombstone = tombstone;
@@ -172,6 +181,7 @@ final class GroupCommit {
             while (last != null && !last.drained && !queue.isEmpty()) {
                 Batch b = writeBatch();
                 if (b != null) {
+                    written(b);
                     ahead.add(b);
                 }
             }
@@ -196,7 +206,18 @@ final class GroupCommit {
     private void runBatch() {
         Batch b = writeBatch();
         if (b != null) {
+            written(b);
             finish(b);
+        }
+    }
+
+    /**
+     * Tells the requests of a written batch that asked for their sequence before it is durable.
+     * A callback that throws only loses its own news: its caller sees that it was never told.
+     */
+    private static void written(Batch b) {
+        for (Request r : b.requests()) {
+            Volume.tellWritten(r.onWritten, r.sequence);
         }
     }
 

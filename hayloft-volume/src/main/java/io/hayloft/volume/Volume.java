@@ -17,9 +17,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.LongConsumer;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A needle volume: an append-only {@code .dat} file of needle records, its {@code .idx} file and
@@ -58,6 +60,7 @@ import java.util.zip.CRC32C;
  * </ul>
  */
 public final class Volume implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Volume.class);
     private static final int SMALL_RECORD_BYTES = 256 << 10;
     /** Zeros written ahead of the records at a time. */
     static final int PREALLOCATE_BYTES = 1 << 20;
@@ -157,6 +160,41 @@ public final class Volume implements AutoCloseable {
     public long append(long needleId, int cookie, ByteBuffer data) throws VolumeException {
         checkSize(data.remaining());
         return appendRecord(0, cookie, needleId, data, null, data.remaining(), 0, NOTHING);
+    }
+
+    /**
+     * Appends a needle as {@link #append(long, int, ByteBuffer)} does, and tells {@code onWritten}
+     * the record's sequence as soon as the record is written, before it is durable: a primary
+     * forwards it to its secondaries meanwhile. For a small record the callback runs in the
+     * caller that writes the batch, perhaps another one, while the next batch waits: it must be
+     * quick. Whatever it throws is dropped, and it is then simply not told.
+     */
+    public long append(long needleId, int cookie, ByteBuffer data, LongConsumer onWritten) throws VolumeException {
+        checkSize(data.remaining());
+        int length = data.remaining();
+        if (NeedleFormat.recordBytes(length) <= SMALL_RECORD_BYTES) {
+            if (closed) {
+                throw closedError();
+            }
+            ByteBuffer record = NeedleFormat.encode(gen.superblock.salt(), 0, cookie, needleId, data, 0);
+            return groupCommit.append(new GroupCommit.Request(record, needleId, false, length, 0, onWritten), NOTHING);
+        }
+        Written w = writeDirect(0, cookie, needleId, data, null, length, 0);
+        tellWritten(onWritten, w.sequence());
+        awaitDurable(w.generation(), w.end());
+        return w.sequence();
+    }
+
+    /** Runs an {@code onWritten} callback, which may be null, dropping what it throws. */
+    static void tellWritten(LongConsumer onWritten, long sequence) {
+        if (onWritten == null) {
+            return;
+        }
+        try {
+            onWritten.accept(sequence);
+        } catch (RuntimeException e) {
+            log.warn("a callback for the written record {} failed: {}", sequence, e.toString());
+        }
     }
 
     public long append(long needleId, int cookie, byte[] data) throws VolumeException {

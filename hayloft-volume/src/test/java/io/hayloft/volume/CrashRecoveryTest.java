@@ -340,6 +340,32 @@ class CrashRecoveryTest {
         }
     }
 
+    /**
+     * A primary learns a record's sequence once it is written, before its fsync, to forward it
+     * meanwhile: the callback is told even when that fsync then fails, for small records (group
+     * commit) and large ones alike, and the sequence it is told is the one append returns.
+     */
+    @Test
+    void theWrittenCallbackComesBeforeTheFsync() throws Exception {
+        VolumeTestSupport.ArmedIoFailure broken = new VolumeTestSupport.ArmedIoFailure("append.fsynced",
+                "Input/output error");
+        try (Volume v = Volume.create(dir, 1, 42, config(true), broken)) {
+            java.util.List<Long> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+            long small = v.append(1, 1, java.nio.ByteBuffer.wrap(bytes(1, 10)), told::add);
+            long large = v.append(2, 2, java.nio.ByteBuffer.wrap(bytes(2, 3 << 20)), told::add);
+            assertThat(told).containsExactly(small, large);
+            // A callback that throws does not fail the write.
+            long third = v.append(3, 3, java.nio.ByteBuffer.wrap(bytes(3, 10)), s -> {
+                throw new IllegalStateException("a broken callback");
+            });
+            assertThat(toArray(v.read(3, 3))).isEqualTo(bytes(3, 10));
+            broken.armed = true;
+            assertCode(VolumeErrorCode.VOLUME_FAILED,
+                    () -> v.append(4, 4, java.nio.ByteBuffer.wrap(bytes(4, 10)), told::add));
+            assertThat(told).containsExactly(small, large, third + 1);
+        }
+    }
+
     static void truncate(Path file, long size) throws IOException {
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
             f.setLength(size);
