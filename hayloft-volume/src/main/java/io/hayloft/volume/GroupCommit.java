@@ -65,10 +65,6 @@ final class GroupCommit {
         long offset;
         VolumeException error;
 
-        Request(ByteBuffer record, long needleId, boolean tombstone, int dataLength, long givenSequence) {
-            this(record, needleId, tombstone, dataLength, givenSequence, null);
-        }
-
         Request(ByteBuffer record, long needleId, boolean tombstone, int dataLength, long givenSequence,
                 LongConsumer onWritten) {
             this.onWritten = onWritten;

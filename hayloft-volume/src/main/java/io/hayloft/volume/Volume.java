@@ -158,31 +158,19 @@ public final class Volume implements AutoCloseable {
 
     /** Appends a needle; returns its sequence number once it is durable. */
     public long append(long needleId, int cookie, ByteBuffer data) throws VolumeException {
-        checkSize(data.remaining());
-        return appendRecord(0, cookie, needleId, data, null, data.remaining(), 0, NOTHING);
+        return append(needleId, cookie, data, null);
     }
 
     /**
-     * Appends a needle as {@link #append(long, int, ByteBuffer)} does, and tells {@code onWritten}
-     * the record's sequence as soon as the record is written, before it is durable: a primary
-     * forwards it to its secondaries meanwhile. For a small record the callback runs in the
+     * Appends a needle, returning its sequence number once it is durable, and tells
+     * {@code onWritten} (unless null) that sequence as soon as the record is written, before it
+     * is durable: a primary forwards the record to its secondaries meanwhile. For a small record the callback runs in the
      * caller that writes the batch, perhaps another one, while the next batch waits: it must be
      * quick. Whatever it throws is dropped, and it is then simply not told.
      */
     public long append(long needleId, int cookie, ByteBuffer data, LongConsumer onWritten) throws VolumeException {
         checkSize(data.remaining());
-        int length = data.remaining();
-        if (NeedleFormat.recordBytes(length) <= SMALL_RECORD_BYTES) {
-            if (closed) {
-                throw closedError();
-            }
-            ByteBuffer record = NeedleFormat.encode(gen.superblock.salt(), 0, cookie, needleId, data, 0);
-            return groupCommit.append(new GroupCommit.Request(record, needleId, false, length, 0, onWritten), NOTHING);
-        }
-        Written w = writeDirect(0, cookie, needleId, data, null, length, 0);
-        tellWritten(onWritten, w.sequence());
-        awaitDurable(w.generation(), w.end());
-        return w.sequence();
+        return appendRecord(0, cookie, needleId, data, null, data.remaining(), 0, NOTHING, onWritten);
     }
 
     /** Runs an {@code onWritten} callback, which may be null, dropping what it throws. */
@@ -208,7 +196,7 @@ public final class Volume implements AutoCloseable {
      */
     public long append(long needleId, int cookie, InputStream data, long length) throws VolumeException {
         checkSize(length);
-        return appendRecord(0, cookie, needleId, null, data, length, 0, NOTHING);
+        return appendRecord(0, cookie, needleId, null, data, length, 0, NOTHING, null);
     }
 
     /**
@@ -234,7 +222,7 @@ public final class Volume implements AutoCloseable {
                 throw VolumeException.fromIo("delete needle " + needleId, e);
             }
             return appendRecord(NeedleFormat.FLAG_TOMBSTONE, cookie, needleId, ByteBuffer.allocate(0), null, 0, 0,
-                    NOTHING);
+                    NOTHING, null);
         }
     }
 
@@ -265,7 +253,7 @@ public final class Volume implements AutoCloseable {
         }
         checkSize(record.data().remaining());
         appendRecord(flags, record.cookie(), record.needleId(), record.data(), null, record.data().remaining(),
-                record.sequence(), onQueued);
+                record.sequence(), onQueued, null);
     }
 
     private void checkSize(long length) throws VolumeException {
@@ -279,17 +267,18 @@ public final class Volume implements AutoCloseable {
     }
 
     private long appendRecord(int flags, int cookie, long needleId, ByteBuffer data, InputStream stream, long length,
-            long givenSequence, Runnable onQueued) throws VolumeException {
+            long givenSequence, Runnable onQueued, LongConsumer onWritten) throws VolumeException {
         if (stream == null && NeedleFormat.recordBytes(length) <= SMALL_RECORD_BYTES) {
             if (closed) {
                 throw closedError();
             }
             ByteBuffer record = NeedleFormat.encode(gen.superblock.salt(), flags, cookie, needleId, data, 0);
             return groupCommit.append(new GroupCommit.Request(record, needleId,
-                    (flags & NeedleFormat.FLAG_TOMBSTONE) != 0, (int) length, givenSequence), onQueued);
+                    (flags & NeedleFormat.FLAG_TOMBSTONE) != 0, (int) length, givenSequence, onWritten), onQueued);
         }
         if (givenSequence == 0) {
             Written w = writeDirect(flags, cookie, needleId, data, stream, length, 0);
+            tellWritten(onWritten, w.sequence());
             awaitDurable(w.generation(), w.end());
             return w.sequence();
         }
