@@ -1,6 +1,7 @@
 package io.hayloft.store;
 
 import com.google.protobuf.ByteString;
+import io.grpc.StatusRuntimeException;
 import io.hayloft.proto.WireErrors;
 import io.hayloft.proto.v1.CreateVolumeRequest;
 import io.hayloft.proto.v1.ErrorCode;
@@ -11,6 +12,10 @@ import io.hayloft.volume.ReplicatedNeedle;
 import io.hayloft.volume.Volume;
 import io.hayloft.volume.VolumeException;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,9 +40,33 @@ final class Replication {
     private final PeerChannels peers;
     private final ReplicaOrder order;
     private final ReplicaFailureListener listener;
+    private final TakeBack takeBack;
+    private final long forwardTimeoutMs;
+    /**
+     * Per volume this store is primary of: whether its secondaries were asked, since this store
+     * started, for records it forwarded and lost ({@link #settle}).
+     */
+    private final ConcurrentHashMap<Integer, Settling> settled = new ConcurrentHashMap<>();
+
+    /** Takes from a secondary the records it holds past this replica's last one; returns how many. */
+    @FunctionalInterface
+    interface TakeBack {
+        long from(Volume volume, StoreInfo secondary, long deadlineMs) throws VolumeException, InterruptedException;
+    }
+
+    /** One asking of a volume's secondaries: true once all were asked, false when one could not be. */
+    private static final class Settling {
+        final CompletableFuture<Boolean> done = new CompletableFuture<>();
+        final long startedNanos = System.nanoTime();
+    }
+
+    /** After a volume's secondaries could not all be asked, writes go on without asking for this long. */
+    private static final long SETTLE_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     Replication(String storeId, ReplicaSets sets, PeerChannels peers, StoreConfig config,
-            ReplicaFailureListener listener) {
+            ReplicaFailureListener listener, TakeBack takeBack) {
+        this.takeBack = takeBack;
+        this.forwardTimeoutMs = config.forwardTimeoutMs();
         this.storeId = storeId;
         this.sets = sets;
         this.peers = peers;
@@ -79,13 +108,15 @@ final class Replication {
         if (secondaries.isEmpty()) {
             return volume.append(fid.getNeedleId(), fid.getCookie(), data.asReadOnlyByteBuffer());
         }
+        settle(volume, secondaries);
         // The record leaves for the secondaries as soon as it is written here, before this fsync,
         // so that the three fsyncs run together rather than one after the other. The callback runs
         // in whichever caller writes the batch, and does not wait for the secondaries' answers.
-        // A secondary can then hold a record this store loses in a crash; it was never
-        // acknowledged, and when this store gives its sequence to another record the secondary
-        // refuses it (SEQUENCE_REGRESSION): the failure rule applies, and the catch-up that
-        // follows finds the replicas diverged and rebuilds the secondary from this one.
+        // A secondary can then hold a record this store loses in a crash, never acknowledged:
+        // settle takes such records back before the first write after a start. Should a sequence
+        // be given twice all the same (a secondary was down when asked), the secondary refuses
+        // the second record (SEQUENCE_REGRESSION): the failure rule applies, and the catch-up
+        // that follows finds the replicas diverged and rebuilds the secondary from this one.
         AtomicReference<Forwarder.Sent> sent = new AtomicReference<>();
         long sequence;
         try {
@@ -107,11 +138,59 @@ final class Replication {
         return sequence;
     }
 
+    /**
+     * Before this store, as primary, gives a volume's first sequence since it started, takes back
+     * from the secondaries what it forwarded to them and lost in a crash (writes leave before the
+     * primary's fsync): were that sequence given to another record, the secondaries would refuse
+     * it and be rebuilt. Concurrent writers wait for the one that asks. When a secondary cannot
+     * be asked (it is down), the write goes on and the next one asks again; should it meet such
+     * a record, the secondary refuses it (SEQUENCE_REGRESSION), which is safe, only costlier.
+     */
+    private void settle(Volume volume, List<StoreInfo> secondaries) throws VolumeException, InterruptedException {
+        Settling seen = settled.get(volume.id());
+        if (seen != null && seen.done.isDone()
+                && (seen.done.getNow(false) || System.nanoTime() - seen.startedNanos < SETTLE_RETRY_NANOS)) {
+            return;
+        }
+        if (volume.isSealed()) {
+            return; // it takes no writes; the replication manager catches its replicas up
+        }
+        Settling mine = new Settling();
+        boolean asking = seen == null ? settled.putIfAbsent(volume.id(), mine) == null
+                : seen.done.isDone() && settled.replace(volume.id(), seen, mine);
+        if (!asking) {
+            Settling other = settled.get(volume.id());
+            if (other != null) {
+                try {
+                    other.done.get();
+                } catch (ExecutionException e) {
+                    // Completed only normally.
+                }
+            }
+            return;
+        }
+        boolean all = false;
+        try {
+            for (StoreInfo secondary : secondaries) {
+                takeBack.from(volume, secondary, forwardTimeoutMs);
+            }
+            all = true;
+        } catch (VolumeException | StatusRuntimeException e) {
+            log.info("volume {}: could not yet ask the secondaries for records this primary lost: {}", volume.id(),
+                    e.getMessage());
+        } finally {
+            mine.done.complete(all);
+        }
+    }
+
     /** A client's delete on the primary: a tombstone here and on every secondary. */
     long deleteAsPrimary(Volume volume, Fid fid) throws VolumeException, InterruptedException {
         checkPrimary(volume.id());
-        long sequence = volume.delete(fid.getNeedleId(), fid.getCookie());
         List<StoreInfo> secondaries = secondaries(volume.id());
+        if (!secondaries.isEmpty()) {
+            settle(volume, secondaries);
+        }
+        long sequence = volume.delete(fid.getNeedleId(), fid.getCookie());
         if (!secondaries.isEmpty()) {
             List<String> failed = forwarder.delete(secondaries, fid, sequence);
             checkForwarded(volume, "delete of needle " + fid.getNeedleId(), sequence, failed);

@@ -138,12 +138,12 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
         this.volumes = volumes;
         this.peers = new PeerChannels(volumes.config().needleSizeBytesMax());
         this.replicaSets = ReplicaSets.load(volumes.directory());
-        this.replication = new Replication(storeId, replicaSets, peers, config, listener);
+        this.repairs = new VolumeRepairs(storeId, volumes, replicaSets, peers, executor, creating);
+        this.replication = new Replication(storeId, replicaSets, peers, config, listener, repairs::takeBack);
         this.bytesInFlight = new BytesInFlight(config.bytesInFlightMax());
         this.writes = new NeedleWrites(volumes, replication, bytesInFlight);
         this.replicaRecords = new ReplicaRecords(volumes, replication, bytesInFlight);
         this.executor = executor;
-        this.repairs = new VolumeRepairs(storeId, volumes, replicaSets, peers, executor, creating);
         this.needleRepairs = new NeedleRepairs(storeId, volumes, replicaSets, peers, config);
     }
 

@@ -107,6 +107,11 @@ final class VolumeRepairs {
      */
     private CopyVolumeProgress pull(Volume volume, StoreInfo source, RateLimit limit,
             Consumer<CopyVolumeProgress> progress) throws VolumeException, InterruptedException {
+        return pull(volume, source, limit, progress, TimeUnit.HOURS.toMillis(PULL_DEADLINE_HOURS));
+    }
+
+    private CopyVolumeProgress pull(Volume volume, StoreInfo source, RateLimit limit,
+            Consumer<CopyVolumeProgress> progress, long deadlineMs) throws VolumeException, InterruptedException {
         long bytes = 0;
         long records = 0;
         long lastReport = System.nanoTime();
@@ -116,7 +121,7 @@ final class VolumeRepairs {
             try {
                 long after = volume.lastSequence();
                 Iterator<CatchUpRecord> it = StoreGrpc.newBlockingStub(peers.get(source.getAddress()))
-                        .withDeadlineAfter(PULL_DEADLINE_HOURS, TimeUnit.HOURS).catchUp(catchUpAfter(volume, after));
+                        .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS).catchUp(catchUpAfter(volume, after));
                 while (it.hasNext()) {
                     CatchUpRecord r = it.next();
                     if (r.getSequence() <= after) {
@@ -235,6 +240,30 @@ final class VolumeRepairs {
             log.info("volume {}: caught up {} records from primary {}", volumeId, applied, primary.getStoreId());
         }
         return applied;
+    }
+
+    /**
+     * Takes from a secondary the records it holds after this primary's last one, and returns how
+     * many. A primary forwards a write before its own fsync, so after a crash its secondaries can
+     * hold records it lost: never acknowledged, but their sequences must not be given to other
+     * records. Taken back, the replicas agree again and no rebuild is needed. A secondary that
+     * lacks this replica's last record (it is behind, and catches up from here) or holds another
+     * record there (it diverged; the catch-up rebuilds it) gives nothing.
+     */
+    long takeBack(Volume volume, StoreInfo secondary, long deadlineMs) throws VolumeException, InterruptedException {
+        try {
+            long taken = pull(volume, secondary, new RateLimit(0), p -> { }, deadlineMs).getRecordsCopied();
+            if (taken > 0) {
+                log.info("volume {}: took back {} records from secondary {} that this primary had forwarded and "
+                        + "then lost in a stop before its fsync", volume.id(), taken, secondary.getStoreId());
+            }
+            return taken;
+        } catch (StatusRuntimeException e) {
+            if (diverged(e)) {
+                return 0;
+            }
+            throw e;
+        }
     }
 
     /**

@@ -262,6 +262,31 @@ class ReplicationTest {
     }
 
     /**
+     * A primary that restarts asks its secondaries, before its first write, for what it forwarded
+     * and lost (here as after a crash between the forward and its own fsync), takes it back, and
+     * goes on from there: no sequence is given twice, nothing is refused, nothing is rebuilt.
+     */
+    @Test
+    void aRestartedPrimaryTakesBackWhatItForwardedAndLostBeforeItWritesAgain() throws Exception {
+        byte[] acknowledged = bytes(9, 2000);
+        long first = write(async("A"), fid(60, 1), acknowledged);
+        byte[] lost = bytes(10, 2000);
+        for (String id : List.of("B", "C")) {
+            stores.get(id).volumes().get(1).applyReplicated(new ReplicatedNeedle(61, 1, false, first + 1,
+                    java.nio.ByteBuffer.wrap(lost)));
+        }
+        stop("A");
+        start("A", STORES);
+        byte[] next = bytes(11, 2000);
+        assertThat(write(async("A"), fid(62, 1), next)).isEqualTo(first + 2);
+        assertReplicasIdentical();
+        assertThat(read(blocking("A"), fid(61, 1))).isEqualTo(lost);
+        assertThat(read(blocking("C"), fid(62, 1))).isEqualTo(next);
+        assertThat(stores.get("A").volumes().get(1).isSealed()).isFalse();
+        assertThat(reported).isEmpty();
+    }
+
+    /**
      * A secondary that holds the forward past its deadline fails the write like one that is down:
      * here B waits for a sequence it never got, longer than the primary's forward deadline.
      */
