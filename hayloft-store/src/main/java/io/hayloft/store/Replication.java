@@ -30,9 +30,15 @@ import org.slf4j.LoggerFactory;
  * no later write can be acknowledged without that secondary), tells the {@link
  * ReplicaFailureListener}, and answers REPLICA_FAILED. The record stays on the replicas that took
  * it, unacknowledged; the client writes it again elsewhere.
+ *
+ * <p>A write leaves for the secondaries before the primary's own fsync, so a primary that crashed
+ * can find its secondaries holding records it lost; before its first write to a volume after it
+ * starts, it takes those back ({@link #settle}).
  */
 final class Replication {
     private static final Logger log = LoggerFactory.getLogger(Replication.class);
+    /** After a volume's secondaries could not all be asked, writes go on without asking for this long. */
+    private static final long SETTLE_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final String storeId;
     private final ReplicaSets sets;
@@ -59,9 +65,6 @@ final class Replication {
         final CompletableFuture<Boolean> done = new CompletableFuture<>();
         final long startedNanos = System.nanoTime();
     }
-
-    /** After a volume's secondaries could not all be asked, writes go on without asking for this long. */
-    private static final long SETTLE_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     Replication(String storeId, ReplicaSets sets, PeerChannels peers, StoreConfig config,
             ReplicaFailureListener listener, TakeBack takeBack) {
