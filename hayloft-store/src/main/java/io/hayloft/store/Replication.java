@@ -50,7 +50,7 @@ final class Replication {
     private final long forwardTimeoutMs;
     /**
      * Per volume this store is primary of: whether its secondaries were asked, since this store
-     * started, for records it forwarded and lost ({@link #settle}).
+     * started or they changed, for records they hold and it lacks ({@link #settle}).
      */
     private final ConcurrentHashMap<Integer, Settling> settled = new ConcurrentHashMap<>();
 
@@ -62,8 +62,13 @@ final class Replication {
 
     /** One asking of a volume's secondaries: true once all were asked, false when one could not be. */
     private static final class Settling {
+        final List<StoreInfo> secondaries;
         final CompletableFuture<Boolean> done = new CompletableFuture<>();
         final long startedNanos = System.nanoTime();
+
+        Settling(List<StoreInfo> secondaries) {
+            this.secondaries = List.copyOf(secondaries);
+        }
     }
 
     Replication(String storeId, ReplicaSets sets, PeerChannels peers, StoreConfig config,
@@ -142,23 +147,24 @@ final class Replication {
     }
 
     /**
-     * Before this store, as primary, gives a volume's first sequence since it started, takes back
-     * from the secondaries what it forwarded to them and lost in a crash (writes leave before the
-     * primary's fsync): were that sequence given to another record, the secondaries would refuse
-     * it and be rebuilt. Concurrent writers wait for the one that asks. When a secondary cannot
+     * Before this store, as primary, gives a volume's first sequence since it started, or since
+     * its secondaries changed, takes back from them the records they hold after its last one:
+     * what it forwarded and lost in a crash (writes leave before the primary's fsync), or what an
+     * earlier primary forwarded to them alone. Were such a sequence given to another record, the
+     * secondaries would refuse it and be rebuilt. Concurrent writers wait for the one that asks. When a secondary cannot
      * be asked (it is down), the write goes on and the next one asks again; should it meet such
      * a record, the secondary refuses it (SEQUENCE_REGRESSION), which is safe, only costlier.
      */
     private void settle(Volume volume, List<StoreInfo> secondaries) throws VolumeException, InterruptedException {
         Settling seen = settled.get(volume.id());
-        if (seen != null && seen.done.isDone()
+        if (seen != null && seen.done.isDone() && seen.secondaries.equals(secondaries)
                 && (seen.done.getNow(false) || System.nanoTime() - seen.startedNanos < SETTLE_RETRY_NANOS)) {
             return;
         }
         if (volume.isSealed()) {
             return; // it takes no writes; the replication manager catches its replicas up
         }
-        Settling mine = new Settling();
+        Settling mine = new Settling(secondaries);
         boolean asking = seen == null ? settled.putIfAbsent(volume.id(), mine) == null
                 : seen.done.isDone() && settled.replace(volume.id(), seen, mine);
         if (!asking) {

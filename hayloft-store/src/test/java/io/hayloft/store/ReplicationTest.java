@@ -287,6 +287,28 @@ class ReplicationTest {
     }
 
     /**
+     * When its secondaries change, a primary asks them again before its next write: here the set
+     * loses C, and B holds a record A lacks (as one an earlier primary forwarded to B alone).
+     */
+    @Test
+    void aPrimaryAsksItsSecondariesAgainWhenTheyChange() throws Exception {
+        long first = write(async("A"), fid(70, 1), bytes(12, 2000));
+        byte[] onlyOnB = bytes(13, 2000);
+        stores.get("B").volumes().get(1).applyReplicated(new ReplicatedNeedle(71, 1, false, first + 1,
+                java.nio.ByteBuffer.wrap(onlyOnB)));
+        CreateVolumeRequest withoutC = createRequest(1, 42, "A", "B");
+        for (String id : List.of("A", "B")) {
+            blocking(id).setReplicas(io.hayloft.proto.v1.SetReplicasRequest.newBuilder().setVolumeId(1)
+                    .addAllReplicas(withoutC.getReplicasList()).build());
+        }
+        byte[] next = bytes(14, 2000);
+        assertThat(write(async("A"), fid(72, 1), next)).isEqualTo(first + 2);
+        assertThat(read(blocking("A"), fid(71, 1))).isEqualTo(onlyOnB);
+        assertThat(records("B", 0)).isEqualTo(records("A", 0));
+        assertThat(reported).isEmpty();
+    }
+
+    /**
      * A secondary that holds the forward past its deadline fails the write like one that is down:
      * here B waits for a sequence it never got, longer than the primary's forward deadline.
      */
