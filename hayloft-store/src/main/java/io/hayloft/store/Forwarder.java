@@ -34,9 +34,10 @@ import java.util.zip.CRC32C;
  * <p>Records of at most 1 MiB and deletes go over one long-lived {@link ReplicaStream} per
  * secondary, shared by all volumes and writers: one message each way per record, no call set-up.
  * Larger needles go by a WriteNeedle call each, in pieces of at most 1 MiB, as do records to a
- * secondary of an older release that does not serve Replicate. No thread is held per secondary;
- * the caller (a virtual thread) waits for all of them. The needle's bytes are not copied: the
- * caller keeps them unchanged until the forward returns.
+ * secondary of an older release that does not serve Replicate. No thread is held per secondary:
+ * a write is sent by {@link #startWrite}, which does not wait, and the caller (a virtual thread)
+ * then waits for all the answers in {@link #await}. The needle's bytes are not copied: the caller
+ * keeps them unchanged until {@code await} returns.
  */
 final class Forwarder {
     /** Beyond the calls' own deadline, in case an answer is lost on the way. */
@@ -63,15 +64,6 @@ final class Forwarder {
     }
 
     /**
-     * Forwards a needle that has its sequence in {@code header}; returns one line per secondary
-     * that failed, empty when every one answered with that sequence.
-     */
-    List<String> write(List<StoreInfo> secondaries, WriteHeader sequenced, ByteString data)
-            throws InterruptedException {
-        return await(startWrite(secondaries, sequenced, data));
-    }
-
-    /**
      * Sends a needle that has its sequence in {@code header} to every secondary, without waiting
      * for their answers: {@link #await} waits for them. Does not block.
      */
@@ -83,7 +75,7 @@ final class Forwarder {
         return start(secondaries, header.getSequence(), record, peer -> writeNeedle(peer, header, data));
     }
 
-    /** Forwards a delete that has its sequence; returns the failures, as {@link #write} does. */
+    /** Forwards a delete that has its sequence and waits; returns the failures, as {@link #await} does. */
     List<String> delete(List<StoreInfo> secondaries, Fid fid, long sequence) throws InterruptedException {
         ReplicateRequest.Builder record = ReplicateRequest.newBuilder().setFid(fid).setSequence(sequence)
                 .setTombstone(true).setCrc32C((int) new CRC32C().getValue()).setPrimaryStoreId(storeId);
@@ -155,7 +147,10 @@ final class Forwarder {
         return failed;
     }
 
-    /** Waits for every answer to {@code sent}, bounded; returns the failures, as {@link #write} does. */
+    /**
+     * Waits for every answer to {@code sent}, bounded; returns one line per secondary that failed,
+     * empty when every one answered with the record's sequence.
+     */
     List<String> await(Sent sent) throws InterruptedException {
         List<CompletableFuture<Long>> calls = sent.calls;
         awaitAll(calls, sent.anyOlder ? timeoutMs + GRACE_MS : timeoutMs);

@@ -151,9 +151,10 @@ final class Replication {
      * its secondaries changed, takes back from them the records they hold after its last one:
      * what it forwarded and lost in a crash (writes leave before the primary's fsync), or what an
      * earlier primary forwarded to them alone. Were such a sequence given to another record, the
-     * secondaries would refuse it and be rebuilt. Concurrent writers wait for the one that asks. When a secondary cannot
-     * be asked (it is down), the write goes on and the next one asks again; should it meet such
-     * a record, the secondary refuses it (SEQUENCE_REGRESSION), which is safe, only costlier.
+     * secondaries would refuse it and be rebuilt. Concurrent writers wait for the one that asks.
+     * When a secondary cannot be asked (it is down), writes go on, and the asking is tried again
+     * after {@link #SETTLE_RETRY_NANOS}; a record given such a sequence meanwhile is refused by
+     * the secondary (SEQUENCE_REGRESSION), which is safe, only costlier.
      */
     private void settle(Volume volume, List<StoreInfo> secondaries) throws VolumeException, InterruptedException {
         Settling seen = settled.get(volume.id());

@@ -228,6 +228,14 @@ class ReplicationTest {
         assertThat(read(blocking("B"), fid(30, 1))).isEqualTo(data);
     }
 
+    /** Puts a record of volume 1 on these secondaries alone, as one the primary forwarded and then lost. */
+    private void holdWithoutThePrimary(Fid fid, long sequence, byte[] data, String... ids) throws VolumeException {
+        for (String id : ids) {
+            stores.get(id).volumes().get(1).applyReplicated(new ReplicatedNeedle(fid.getNeedleId(), fid.getCookie(),
+                    false, sequence, java.nio.ByteBuffer.wrap(data)));
+        }
+    }
+
     /**
      * A primary forwards a record before its own fsync, so a crash can leave the secondaries
      * holding a record the primary lost (never acknowledged). The primary then gives that
@@ -239,10 +247,7 @@ class ReplicationTest {
         byte[] acknowledged = bytes(5, 2000);
         long first = write(async("A"), fid(50, 1), acknowledged);
         byte[] lost = bytes(6, 2000);
-        for (String id : List.of("B", "C")) {
-            stores.get(id).volumes().get(1).applyReplicated(new ReplicatedNeedle(51, 1, false, first + 1,
-                    java.nio.ByteBuffer.wrap(lost)));
-        }
+        holdWithoutThePrimary(fid(51, 1), first + 1, lost, "B", "C");
         Throwable failed = catchThrowable(() -> write(async("A"), fid(52, 1), bytes(7, 2000)));
         assertThat(codeOf(failed)).isEqualTo(ErrorCode.REPLICA_FAILED);
         assertThat(failed).hasMessageContaining("SEQUENCE_REGRESSION");
@@ -271,10 +276,7 @@ class ReplicationTest {
         byte[] acknowledged = bytes(9, 2000);
         long first = write(async("A"), fid(60, 1), acknowledged);
         byte[] lost = bytes(10, 2000);
-        for (String id : List.of("B", "C")) {
-            stores.get(id).volumes().get(1).applyReplicated(new ReplicatedNeedle(61, 1, false, first + 1,
-                    java.nio.ByteBuffer.wrap(lost)));
-        }
+        holdWithoutThePrimary(fid(61, 1), first + 1, lost, "B", "C");
         stop("A");
         start("A", STORES);
         byte[] next = bytes(11, 2000);
@@ -294,8 +296,7 @@ class ReplicationTest {
     void aPrimaryAsksItsSecondariesAgainWhenTheyChange() throws Exception {
         long first = write(async("A"), fid(70, 1), bytes(12, 2000));
         byte[] onlyOnB = bytes(13, 2000);
-        stores.get("B").volumes().get(1).applyReplicated(new ReplicatedNeedle(71, 1, false, first + 1,
-                java.nio.ByteBuffer.wrap(onlyOnB)));
+        holdWithoutThePrimary(fid(71, 1), first + 1, onlyOnB, "B");
         CreateVolumeRequest withoutC = createRequest(1, 42, "A", "B");
         for (String id : List.of("A", "B")) {
             blocking(id).setReplicas(io.hayloft.proto.v1.SetReplicasRequest.newBuilder().setVolumeId(1)
