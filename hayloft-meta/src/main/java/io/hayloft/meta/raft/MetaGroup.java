@@ -70,7 +70,8 @@ public final class MetaGroup implements AutoCloseable {
         return new MetaGroup(dir, List.copyOf(peers), tune);
     }
 
-    private static int freePort() throws IOException {
+    /** A port free on the loopback address now. */
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }

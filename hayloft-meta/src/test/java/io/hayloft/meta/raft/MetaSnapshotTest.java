@@ -15,8 +15,6 @@ import io.hayloft.proto.v1.MetaQueryResult;
 import io.hayloft.proto.v1.ObjectInfo;
 import io.hayloft.proto.v1.PutObjectRequest;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,12 +32,12 @@ import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
-import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,8 +51,8 @@ class MetaSnapshotTest {
     @TempDir
     Path dir;
 
-    private final RaftPeer peer = RaftPeer.newBuilder().setId("solo").setAddress("127.0.0.1:" + freePort()).build();
-    private final RaftGroup group = RaftGroup.valueOf(RaftGroupId.randomId(), peer);
+    private RaftPeer peer;
+    private RaftGroup group;
     private RaftServer server;
     private RaftClient client;
 
@@ -77,6 +75,12 @@ class MetaSnapshotTest {
             t.setDaemon(true);
             t.start();
         }
+    }
+
+    @BeforeEach
+    void choosePeer() throws IOException {
+        peer = RaftPeer.newBuilder().setId("solo").setAddress("127.0.0.1:" + MetaGroup.freePort()).build();
+        group = RaftGroup.valueOf(RaftGroupId.randomId(), peer);
     }
 
     private void start(MetaStateMachine stateMachine) throws IOException {
@@ -190,13 +194,5 @@ class MetaSnapshotTest {
             assertThat(needleOf("more" + i)).isEqualTo(1000 + i);
         }
         assertThat(snapshotDirNames()).doesNotContain("checkpoint.999.tmp", "snapshot.1_999.tmp");
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 }
