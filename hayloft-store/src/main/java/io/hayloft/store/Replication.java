@@ -73,14 +73,14 @@ final class Replication {
 
     Replication(String storeId, ReplicaSets sets, PeerChannels peers, StoreConfig config,
             ReplicaFailureListener listener, TakeBack takeBack) {
-        this.takeBack = takeBack;
-        this.forwardTimeoutMs = config.forwardTimeoutMs();
         this.storeId = storeId;
         this.sets = sets;
         this.peers = peers;
         this.forwarder = new Forwarder(storeId, peers, config.forwardTimeoutMs());
         this.order = new ReplicaOrder(config.replicaOrderWaitMs());
         this.listener = listener;
+        this.takeBack = takeBack;
+        this.forwardTimeoutMs = config.forwardTimeoutMs();
     }
 
     /** Secondaries in this process, which forwards then reach without gRPC. */

@@ -164,9 +164,9 @@ public final class Volume implements AutoCloseable {
     /**
      * Appends a needle, returning its sequence number once it is durable, and tells
      * {@code onWritten} (unless null) that sequence as soon as the record is written, before it
-     * is durable: a primary forwards the record to its secondaries meanwhile. For a small record the callback runs in the
-     * caller that writes the batch, perhaps another one, while the next batch waits: it must be
-     * quick. Whatever it throws is dropped, and it is then simply not told.
+     * is durable: a primary forwards the record to its secondaries meanwhile. For a small record
+     * the callback runs in the caller that writes the batch, perhaps another one, while the next
+     * batch waits: it must be quick. Whatever it throws is dropped, and it is then simply not told.
      */
     public long append(long needleId, int cookie, ByteBuffer data, LongConsumer onWritten) throws VolumeException {
         checkSize(data.remaining());
