@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -78,6 +79,13 @@ public final class MetaNode implements AutoCloseable {
      * its rounds being short and its cost per entry high (docs/benchmarks.md).
      */
     private static final int BATCHES_IN_FLIGHT_MAX = 4;
+    /**
+     * How long a batch of a group of one peer waits for company after the previous one left
+     * ({@link ProposalBatcher}): with 16 S3 clients writing 4 KiB objects, 2.5 and 4 ms both gave
+     * about 7% more PUTs per second than none, 4 ms the steadier; 6 ms did worse. Groups of
+     * several peers keep several batches in flight instead, and do not wait.
+     */
+    private static final Duration SINGLE_PEER_LINGER = Duration.ofMillis(4);
     /** Snapshot files a peer keeps, the newest and the one before it; each is a whole copy of the names. */
     private static final int SNAPSHOTS_KEPT = 2;
 
@@ -107,8 +115,9 @@ public final class MetaNode implements AutoCloseable {
                 ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT;
         raft = RaftServer.newBuilder().setServerId(RaftPeerId.valueOf(self.id())).setGroup(group)
                 .setProperties(raftProperties(config)).setStateMachine(stateMachine).setOption(option).build();
+        boolean alone = config.peers().size() == 1;
         batcher = new ProposalBatcher(m -> submit(m, RaftClientRequest.writeRequestType()), BATCH_COMMANDS_MAX,
-                config.peers().size() == 1 ? 1 : BATCHES_IN_FLIGHT_MAX);
+                alone ? 1 : BATCHES_IN_FLIGHT_MAX, alone ? SINGLE_PEER_LINGER : Duration.ZERO);
         liveness = new Liveness(this, config);
         growth = new VolumeGrowth(this, storeChannels);
         repairs = new RepairManager(this, liveness, growth, storeChannels);

@@ -1,0 +1,147 @@
+package io.hayloft.meta.raft;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.hayloft.proto.v1.MetaBatch;
+import io.hayloft.proto.v1.MetaBatchResult;
+import io.hayloft.proto.v1.MetaCommand;
+import io.hayloft.proto.v1.MetaResult;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.junit.jupiter.api.Test;
+
+/** How {@link ProposalBatcher} forms batches, against a Raft stand-in whose replies the test gives. */
+class ProposalBatcherTest {
+    /** The batches handed to Raft, each with its reply still to give. */
+    private final List<Sent> sent = new CopyOnWriteArrayList<>();
+
+    private record Sent(MetaBatch batch, CompletableFuture<RaftClientReply> reply) {
+        /** Answers every command of the batch with ok. */
+        void answer() {
+            MetaBatchResult.Builder results = MetaBatchResult.newBuilder();
+            for (int i = 0; i < batch.getCommandsCount(); i++) {
+                results.addResults(MetaResult.newBuilder().setOk(true));
+            }
+            reply.complete(RaftClientReply.newBuilder().setClientId(ClientId.randomId())
+                    .setServerId(RaftPeerId.valueOf("peer0")).setGroupId(RaftGroupId.randomId()).setCallId(1)
+                    .setSuccess(true)
+                    .setMessage(Message.valueOf(ByteString.copyFrom(results.build().toByteArray()))).build());
+        }
+    }
+
+    private ProposalBatcher batcher(Duration linger) {
+        return new ProposalBatcher(m -> {
+            CompletableFuture<RaftClientReply> reply = new CompletableFuture<>();
+            try {
+                sent.add(new Sent(MetaBatch.parseFrom(m.getContent().toByteArray()), reply));
+            } catch (Exception e) {
+                reply.completeExceptionally(e);
+            }
+            return reply;
+        }, 1_000, 1, linger);
+    }
+
+    private static MetaCommand command(long n) {
+        return MetaCommand.newBuilder().setTimeMs(n).build();
+    }
+
+    private static List<CompletableFuture<MetaResult>> submit(ProposalBatcher b, int n) {
+        List<CompletableFuture<MetaResult>> results = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            results.add(b.submit(command(i)));
+        }
+        return results;
+    }
+
+    private int batchSize(int i) {
+        return sent.get(i).batch().getCommandsCount();
+    }
+
+    /**
+     * Sends a batch of one and, while it is in flight, queues {@code size} commands, which leave
+     * together when it is answered; answers them too. The largest recent batch is then {@code size}.
+     */
+    private void recentBatchOf(ProposalBatcher b, int size) {
+        int before = sent.size();
+        submit(b, 1);
+        assertThat(sent).hasSize(before + 1);
+        List<CompletableFuture<MetaResult>> queued = submit(b, size);
+        assertThat(sent).hasSize(before + 1);
+        sent.get(before).answer();
+        assertThat(sent).hasSize(before + 2);
+        assertThat(batchSize(before + 1)).isEqualTo(size);
+        sent.get(before + 1).answer();
+        assertThat(queued).allSatisfy(f -> assertThat(f.join().getOk()).isTrue());
+    }
+
+    @Test
+    void aLoneCallerIsNeverKeptWaiting() {
+        ProposalBatcher b = batcher(Duration.ofHours(1));
+        for (int i = 0; i < 5; i++) {
+            CompletableFuture<MetaResult> r = b.submit(command(i));
+            assertThat(sent).as("batches after command %d", i).hasSize(i + 1);
+            sent.get(i).answer();
+            assertThat(r.join().getOk()).isTrue();
+        }
+    }
+
+    @Test
+    void aBatchWaitsForSevenEighthsOfTheLargestRecentOne() {
+        ProposalBatcher b = batcher(Duration.ofHours(1));
+        recentBatchOf(b, 16);
+        int before = sent.size();
+        List<CompletableFuture<MetaResult>> first = submit(b, 13);
+        assertThat(sent).as("13 commands wait for a 14th").hasSize(before);
+        List<CompletableFuture<MetaResult>> last = submit(b, 1);
+        assertThat(sent).hasSize(before + 1);
+        assertThat(batchSize(before)).isEqualTo(14);
+        sent.get(before).answer();
+        assertThat(first).allSatisfy(f -> assertThat(f.join().getOk()).isTrue());
+        assertThat(last.get(0).join().getOk()).isTrue();
+    }
+
+    @Test
+    void waitingCommandsLeaveWhenTheLingerIsOver() {
+        ProposalBatcher b = batcher(Duration.ofMillis(50));
+        recentBatchOf(b, 16);
+        int before = sent.size();
+        List<CompletableFuture<MetaResult>> few = submit(b, 3);
+        await().atMost(Duration.ofSeconds(30)).until(() -> sent.size() == before + 1);
+        assertThat(batchSize(before)).isEqualTo(3);
+        sent.get(before).answer();
+        assertThat(few).allSatisfy(f -> assertThat(f.join().getOk()).isTrue());
+    }
+
+    @Test
+    void withoutALingerABatchLeavesAtOnce() {
+        ProposalBatcher b = batcher(Duration.ZERO);
+        recentBatchOf(b, 16);
+        int before = sent.size();
+        submit(b, 1);
+        assertThat(sent).hasSize(before + 1);
+        assertThat(batchSize(before)).isEqualTo(1);
+    }
+
+    @Test
+    void aFailedBatchFailsItsCallersAndTheNextOneLeaves() {
+        ProposalBatcher b = batcher(Duration.ofHours(1));
+        CompletableFuture<MetaResult> failed = b.submit(command(1));
+        CompletableFuture<MetaResult> next = b.submit(command(2));
+        assertThat(sent).hasSize(1);
+        sent.get(0).reply().completeExceptionally(new IllegalStateException("no leader"));
+        assertThat(failed).isCompletedExceptionally();
+        assertThat(sent).hasSize(2);
+        sent.get(1).answer();
+        assertThat(next.join().getOk()).isTrue();
+    }
+}
