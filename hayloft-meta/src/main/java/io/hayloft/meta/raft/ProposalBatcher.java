@@ -35,8 +35,9 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * threads, each with one PUT at a time) are then answered together and come back together, and
  * every stage of their next requests batches better, not only Raft: with 16 such callers on the
  * one-process server, rounds of Raft and fsyncs per PUT fall, and PUTs per second rise
- * (docs/benchmarks.md). A caller that is late waits at most the linger; one that stops calling
- * delays the others once, after which the recent batches are smaller.
+ * (docs/benchmarks.md). No command waits longer than the linger for company. When many callers
+ * stop at once, those left wait the whole linger for each of the next batches, at most
+ * {@value #RECENT_BATCHES} of them, until the largest recent batch is theirs.
  */
 public final class ProposalBatcher {
     /** Batches whose sizes set how many commands a lingering batch waits for. */
