@@ -41,7 +41,7 @@ class ChaosTest {
         System.out.println("chaos: seed " + seed + " (replay with -Dchaos.seed=" + seed + "), faults for " + minutes
                 + " min");
         Path dir = Path.of("target", "chaos", "run-" + seed).toAbsolutePath();
-        deleteTree(dir); // a replay starts from empty disks, not the last run's
+        moveAside(dir); // a replay starts from empty disks, and the earlier run's logs stay for reading
         Files.createDirectories(dir);
         History history = new History();
         Nemesis nemesis;
@@ -143,13 +143,16 @@ class ChaosTest {
         }
     }
 
-    private static void deleteTree(Path dir) throws java.io.IOException {
+    /** Renames an earlier run's directory of the same seed to {@code run-SEED.earlier-N}, the first N free. */
+    private static void moveAside(Path dir) throws java.io.IOException {
         if (!Files.exists(dir)) {
             return;
         }
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
+        for (int n = 1; ; n++) {
+            Path aside = dir.resolveSibling(dir.getFileName() + ".earlier-" + n);
+            if (!Files.exists(aside)) {
+                Files.move(dir, aside);
+                return;
             }
         }
     }
