@@ -1,6 +1,7 @@
 package io.hayloft.meta.raft;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.hayloft.proto.v1.MetaBatch;
@@ -67,6 +68,12 @@ class ProposalBatcherTest {
         return sent.get(i).batch().getCommandsCount();
     }
 
+    /** Answers the {@code i}th batch sent and checks that each of {@code results} got its ok. */
+    private void answer(int i, List<CompletableFuture<MetaResult>> results) {
+        sent.get(i).answer();
+        assertThat(results).allSatisfy(f -> assertThat(f.join().getOk()).isTrue());
+    }
+
     /**
      * Sends a batch of one and, while it is in flight, queues {@code size} commands, which leave
      * together when it is answered; answers them too. The largest recent batch is then {@code size}.
@@ -80,8 +87,7 @@ class ProposalBatcherTest {
         sent.get(before).answer();
         assertThat(sent).hasSize(before + 2);
         assertThat(batchSize(before + 1)).isEqualTo(size);
-        sent.get(before + 1).answer();
-        assertThat(queued).allSatisfy(f -> assertThat(f.join().getOk()).isTrue());
+        answer(before + 1, queued);
     }
 
     @Test
@@ -90,8 +96,7 @@ class ProposalBatcherTest {
         for (int i = 0; i < 5; i++) {
             CompletableFuture<MetaResult> r = b.submit(command(i));
             assertThat(sent).as("batches after command %d", i).hasSize(i + 1);
-            sent.get(i).answer();
-            assertThat(r.join().getOk()).isTrue();
+            answer(i, List.of(r));
         }
     }
 
@@ -100,14 +105,12 @@ class ProposalBatcherTest {
         ProposalBatcher b = batcher(Duration.ofHours(1));
         recentBatchOf(b, 16);
         int before = sent.size();
-        List<CompletableFuture<MetaResult>> first = submit(b, 13);
+        List<CompletableFuture<MetaResult>> waiting = submit(b, 13);
         assertThat(sent).as("13 commands wait for a 14th").hasSize(before);
-        List<CompletableFuture<MetaResult>> last = submit(b, 1);
+        waiting.addAll(submit(b, 1));
         assertThat(sent).hasSize(before + 1);
         assertThat(batchSize(before)).isEqualTo(14);
-        sent.get(before).answer();
-        assertThat(first).allSatisfy(f -> assertThat(f.join().getOk()).isTrue());
-        assertThat(last.get(0).join().getOk()).isTrue();
+        answer(before, waiting);
     }
 
     @Test
@@ -118,8 +121,7 @@ class ProposalBatcherTest {
         List<CompletableFuture<MetaResult>> few = submit(b, 3);
         await().atMost(Duration.ofSeconds(30)).until(() -> sent.size() == before + 1);
         assertThat(batchSize(before)).isEqualTo(3);
-        sent.get(before).answer();
-        assertThat(few).allSatisfy(f -> assertThat(f.join().getOk()).isTrue());
+        answer(before, few);
     }
 
     @Test
@@ -141,7 +143,12 @@ class ProposalBatcherTest {
         sent.get(0).reply().completeExceptionally(new IllegalStateException("no leader"));
         assertThat(failed).isCompletedExceptionally();
         assertThat(sent).hasSize(2);
-        sent.get(1).answer();
-        assertThat(next.join().getOk()).isTrue();
+        answer(1, List.of(next));
+    }
+
+    @Test
+    void aNegativeLingerIsRefused() {
+        assertThatThrownBy(() -> batcher(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("linger");
     }
 }
