@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
  * that are all arriving, and giving up on them would fail writes that were merely slow.
  *
  * <p>After the bound without progress the record is refused ({@code SEQUENCE_GAP}), and so is
- * every record above one the volume refused (a full disk, a sealed volume): the replica never
- * takes a record past a missing one. Taking it would leave a gap no catch-up fills, since
+ * every record above one the volume refused (a full disk, a sealed volume), whether before or
+ * after the record had its place: the replica never takes a record past a missing one. Taking it would leave a gap no catch-up fills, since
  * catch-up brings the records after a replica's last sequence, and the replicas would differ for
  * good. Refusing fails the write on the primary, whose failure rule makes the volume read-only;
  * meta's replication manager then catches this replica up in order and makes it writable again.
@@ -51,7 +51,10 @@ final class ReplicaOrder {
      * ({@code SEQUENCE_GAP}) when one of them was refused or did not come within the wait.
      */
     void apply(Volume volume, ReplicatedNeedle record) throws VolumeException, InterruptedException {
-        VolumeOrder order = volumes.computeIfAbsent(volume.id(), id -> new VolumeOrder());
+        // A replica dropped and made again (a rebuild) starts its order anew: what the old one
+        // was handed says nothing of what the new one holds.
+        VolumeOrder order = volumes.compute(volume.id(),
+                (id, known) -> known != null && known.volume == volume ? known : new VolumeOrder(volume));
         order.awaitTurn(volume, record.sequence(), waitNanos);
         AtomicBoolean handedOver = new AtomicBoolean();
         Runnable onQueued = () -> {
@@ -64,6 +67,8 @@ final class ReplicaOrder {
         } catch (VolumeException | RuntimeException e) {
             if (!handedOver.get()) {
                 order.refused(volume, record.sequence());  // the ones above it must not go past it
+            } else if (volume.lastSequence() < record.sequence()) {
+                order.notWritten(record.sequence());  // it had its place, and was not written after all
             }
             throw e;
         }
@@ -77,6 +82,8 @@ final class ReplicaOrder {
 
     /** The order of one volume. */
     private static final class VolumeOrder {
+        /** The replica this order is for; a new one gets a new order. */
+        final Volume volume;
         private final ReentrantLock lock = new ReentrantLock();
         private final Condition turn = lock.newCondition();
         /** The sequence after the last one handed over; 0 before the first. */
@@ -84,6 +91,10 @@ final class ReplicaOrder {
         /** The highest sequence the volume refused before it got its place; 0 for none. */
         private long refused;
         private int waiting;
+
+        VolumeOrder(Volume volume) {
+            this.volume = volume;
+        }
 
         void awaitTurn(Volume volume, long sequence, long waitNanos) throws InterruptedException, VolumeException {
             lock.lock();
@@ -134,6 +145,21 @@ final class ReplicaOrder {
                 if (sequence >= Math.max(next, volume.lastSequence() + 1)) {  // not a record it already had
                     refused = Math.max(refused, sequence);
                 }
+                turn.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /**
+         * A record that had its place but was not written (the volume was sealed or failed under
+         * it): the order goes back to it, and the ones above it are refused until it comes.
+         */
+        void notWritten(long sequence) {
+            lock.lock();
+            try {
+                next = Math.min(next, sequence);
+                refused = Math.max(refused, sequence);
                 turn.signalAll();
             } finally {
                 lock.unlock();

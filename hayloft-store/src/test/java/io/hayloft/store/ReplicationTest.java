@@ -405,6 +405,57 @@ class ReplicationTest {
         assertThat(records("S", 0)).extracting(ReplicatedNeedle::sequence).containsExactly(1L, 2L, 3L);
     }
 
+    /**
+     * As above for a small record, which the volume queues for group commit (its place in the
+     * write order is fixed, and the next record may go on) before it finds the volume sealed, and
+     * for a tombstone.
+     */
+    @Test
+    void recordsAfterASmallOneRefusedAfterItHadItsPlaceAreRefusedUntilItComes() throws Exception {
+        start("S", StoreConfig.defaults().withReplicaOrderWaitMs(60_000));
+        start("P", StoreConfig.defaults());
+        blocking("S").createVolume(createRequest(1, 7, "P", "S"));
+        byte[] small = bytes(7, 100);
+        assertThat(write(async("S"), fid(71, 6), small, crc(small), 1)).isEqualTo(1);
+        assertThat(write(async("S"), fid(72, 6), small, crc(small), 2)).isEqualTo(2);
+        stores.get("S").volumes().get(1).seal();
+        assertThat(codeOf(catchThrowable(() -> delete("S", fid(71, 6), 3)))).isEqualTo(ErrorCode.READ_ONLY);
+        stores.get("S").volumes().get(1).unseal();
+        assertThat(codeOf(catchThrowable(() -> write(async("S"), fid(73, 6), small, crc(small), 4))))
+                .isEqualTo(ErrorCode.SEQUENCE_GAP);
+        assertThat(records("S", 0)).extracting(ReplicatedNeedle::sequence).containsExactly(1L, 2L);
+        assertThat(delete("S", fid(71, 6), 3)).isEqualTo(3);
+        assertThat(write(async("S"), fid(73, 6), small, crc(small), 4)).isEqualTo(4);
+        assertThat(write(async("S"), fid(74, 6), small, crc(small), 5)).isEqualTo(5);
+        assertThat(records("S", 0)).extracting(ReplicatedNeedle::sequence).containsExactly(1L, 2L, 3L, 4L, 5L);
+    }
+
+    /**
+     * A secondary rebuilt from its primary forgets the records its old copy was handed: the new
+     * copy waits for every sequence it lacks, and takes none past a missing one.
+     */
+    @Test
+    void aRebuiltSecondaryTakesNoRecordPastOneItLacks() throws Exception {
+        start("S", StoreConfig.defaults().withReplicaOrderWaitMs(200));
+        start("P", StoreConfig.defaults());
+        CreateVolumeRequest create = createRequest(1, 7, "P", "S");
+        blocking("P").createVolume(create);
+        blocking("S").createVolume(create);
+        byte[] data = bytes(7, 100);
+        assertThat(write(async("P"), fid(81, 6), data)).isEqualTo(1);
+        // Two records the primary forwarded and then lost: the secondary is ahead of it.
+        assertThat(write(async("S"), fid(82, 6), data, crc(data), 2)).isEqualTo(2);
+        assertThat(write(async("S"), fid(83, 6), data, crc(data), 3)).isEqualTo(3);
+        blocking("S").catchUpVolume(io.hayloft.proto.v1.CatchUpVolumeRequest.newBuilder().setVolumeId(1).build());
+        assertThat(records("S", 0)).extracting(ReplicatedNeedle::sequence).containsExactly(1L);
+        // The primary's next records may arrive out of order: the third must wait for the second.
+        assertThat(codeOf(catchThrowable(() -> write(async("S"), fid(85, 6), data, crc(data), 3))))
+                .isEqualTo(ErrorCode.SEQUENCE_GAP);
+        assertThat(records("S", 0)).extracting(ReplicatedNeedle::sequence).containsExactly(1L);
+        assertThat(write(async("S"), fid(84, 6), data, crc(data), 2)).isEqualTo(2);
+        assertThat(write(async("S"), fid(85, 6), data, crc(data), 3)).isEqualTo(3);
+    }
+
     @Test
     void replicaSetsSurviveARestart() throws Exception {
         write(async("A"), fid(70, 7), bytes(7, 100));

@@ -251,7 +251,14 @@ final class GroupCommit {
         volume.writeLock.lock();
         try {
             drain(drained);
-            volume.checkWritable();
+            try {
+                volume.checkWritable();
+            } catch (VolumeException e) {
+                // Replicated records drained here had their place in the write order: the ones
+                // after them went on, and must not be written past them.
+                lowestReplicatedFailed(drained);
+                throw e;
+            }
             Generation g = volume.gen;
             List<Request> batch = assign(g, drained);
             if (batch.isEmpty()) {
@@ -260,12 +267,7 @@ final class GroupCommit {
             try {
                 return new Batch(batch, g, write(g, batch));
             } catch (VolumeException e) {
-                for (Request r : batch) {
-                    if (r.givenSequence != 0) {
-                        volume.replicaGapFailed(r.givenSequence);
-                        break; // the lowest: the batch is in sequence order
-                    }
-                }
+                lowestReplicatedFailed(batch);
                 throw e;
             }
         } catch (VolumeException e) {
@@ -273,6 +275,23 @@ final class GroupCommit {
             return null;
         } finally {
             volume.writeLock.unlock();
+        }
+    }
+
+    /**
+     * Notes the lowest replicated sequence among requests that had their place and will not be
+     * written, so that the volume refuses the replicated records above it until it comes (see
+     * {@link Volume#replicaGapFailed}). Under the write lock.
+     */
+    private void lowestReplicatedFailed(List<Request> requests) {
+        long lowest = Long.MAX_VALUE;
+        for (Request r : requests) {
+            if (r.givenSequence != 0 && !r.done) {
+                lowest = Math.min(lowest, r.givenSequence);
+            }
+        }
+        if (lowest != Long.MAX_VALUE) {
+            volume.replicaGapFailed(lowest);
         }
     }
 

@@ -83,8 +83,8 @@ public final class Volume implements AutoCloseable {
     volatile long lastSequence;
     /**
      * Under the write lock: the lowest replicated sequence that had its place in the write order
-     * but failed to be written (a full disk, a volume full), while the volume has not reached it
-     * since; 0 for none. Replicated records above it are refused (SEQUENCE_GAP) until a catch-up
+     * but was not written (a full disk, a volume full, a volume sealed, failed or closed after the
+     * record was queued), while the volume has not reached it since; 0 for none. Replicated records above it are refused (SEQUENCE_GAP) until a catch-up
      * brings it: taking them would leave a gap no catch-up fills.
      */
     private long replicaGapAt;
@@ -519,7 +519,7 @@ public final class Volume implements AutoCloseable {
         }
     }
 
-    /** Notes a replicated sequence that had its place but failed to be written. Under the write lock. */
+    /** Notes a replicated sequence that had its place but was not written. Under the write lock. */
     void replicaGapFailed(long givenSequence) {
         if (replicaGapAt <= lastSequence || givenSequence < replicaGapAt) {
             replicaGapAt = givenSequence;
