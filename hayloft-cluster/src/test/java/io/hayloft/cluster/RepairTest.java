@@ -357,4 +357,30 @@ class RepairTest {
         assertThat(client.meta().lookupVolume(volumeId).getState()).isEqualTo(VolumeState.VOLUME_WRITABLE);
         assertThat(client.read(fid)).isEqualTo(new byte[] {1, 2, 3});
     }
+
+    /**
+     * A primary killed between its own append and the forward comes back holding a record its
+     * secondaries lack (here a tombstone written on the primary's volume alone), and the volume
+     * stays writable. With no further write to the volume nothing failed, yet the replicas
+     * differ: meta sees their last sequences stay apart and catches the secondaries up.
+     */
+    @Test
+    void aRecordOnlyThePrimaryHoldsReachesTheSecondariesWithoutAnotherWrite() throws Exception {
+        start(3);
+        Fid fid = client.write(new byte[] {4, 5, 6});
+        int volumeId = fid.getVolumeId();
+        cluster.awaitHealed(Duration.ofSeconds(30));
+        StoreInfo primary = client.meta().lookupVolume(volumeId).getReplicas(0);
+        int index = Integer.parseInt(primary.getStoreId().substring("store".length()));
+        cluster.store(index).server().volumes().get(volumeId).delete(fid.getNeedleId(), fid.getCookie());
+
+        cluster.awaitHealed(Duration.ofSeconds(60));
+        assertThat(client.meta().lookupVolume(volumeId).getState()).isEqualTo(VolumeState.VOLUME_WRITABLE);
+        for (StoreInfo replica : client.meta().lookupVolume(volumeId).getReplicasList()) {
+            int i = Integer.parseInt(replica.getStoreId().substring("store".length()));
+            assertThatThrownBy(() -> cluster.store(i).server().volumes().get(volumeId)
+                    .read(fid.getNeedleId(), fid.getCookie())).as("the needle on %s", replica.getStoreId())
+                    .hasMessageContaining("deleted");
+        }
+    }
 }

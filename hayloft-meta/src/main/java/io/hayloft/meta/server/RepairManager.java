@@ -21,6 +21,7 @@ import io.hayloft.proto.v1.VolumeInfo;
 import io.hayloft.proto.v1.VolumeReport;
 import io.hayloft.proto.v1.VolumeState;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -133,6 +134,8 @@ final class RepairManager {
     private final Map<Integer, Integer> failures = new ConcurrentHashMap<>();
     /** When a live store was first seen without a replica it should hold, by "volume/store". */
     private final Map<String, Long> missingSince = new HashMap<>();
+    /** Writable volumes whose replicas report different last sequences: which, and since when. */
+    private final Map<Integer, Lag> lagging = new HashMap<>();
     private final AtomicLong done = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong bytesCopied = new AtomicLong();
@@ -157,6 +160,7 @@ final class RepairManager {
             bytesCopied.set(0);
             samples.clear();
             missingSince.clear();
+            lagging.clear();
         }
         sample();
         Map<String, StoreInfo> stores = new HashMap<>();
@@ -176,6 +180,11 @@ final class RepairManager {
             }
         }
         missingSince.keySet().retainAll(stillMissing);
+        Set<Integer> known = new HashSet<>();
+        for (VolumeInfo v : volumes) {
+            known.add(v.getVolumeId());
+        }
+        lagging.keySet().retainAll(known);
         plan.addAll(surplus(volumes, stores));
         plan.sort(Comparator.<Task>comparingInt(t -> t.liveReplicas).thenComparing(t -> t.kind)
                 .thenComparingInt(t -> t.volume.getVolumeId()));
@@ -249,7 +258,60 @@ final class RepairManager {
         if (v.getState() == VolumeState.VOLUME_DEGRADED || sealedByFailure) {
             return new Task(Kind.CATCH_UP, v, live.size(), null, null, Set.of(), 0);
         }
+        if (v.getState() == VolumeState.VOLUME_WRITABLE && laggingTooLong(v, live)) {
+            lagging.remove(v.getVolumeId());
+            return new Task(Kind.CATCH_UP, v, live.size(), null, null, Set.of(), 0);
+        }
         return null;
+    }
+
+    /** The last sequences a volume's replicas reported, in replica order, and when they were first seen. */
+    private record Lag(List<Long> lastSequences, long sinceNanos) {}
+
+    /**
+     * Whether the replicas of a writable volume have reported the same unequal last sequences for
+     * longer than {@link #lagGrace}. While records are written, secondaries trail their primary by
+     * a few and the sequences move; a write that one replica missed fails and seals the volume,
+     * which is caught up then. But a replica can differ with no write failing: a primary killed
+     * after its own append and before its forward comes back with a record the others lack, and
+     * nothing asks until the next write to the volume, which may never come. Differences that stay
+     * put are therefore caught up as well; the catch-up brings a secondary that is behind level
+     * with the primary and rebuilds one that holds what the primary does not.
+     */
+    private boolean laggingTooLong(VolumeInfo v, List<String> live) {
+        int id = v.getVolumeId();
+        if (live.size() != v.getReplicasCount()) {
+            lagging.remove(id);
+            return false;
+        }
+        List<Long> last = new ArrayList<>(live.size());
+        for (String storeId : live) {
+            last.add(lastSequence(storeId, id));
+        }
+        if (last.stream().distinct().count() == 1) {
+            lagging.remove(id);
+            return false;
+        }
+        long now = System.nanoTime();
+        Lag lag = lagging.get(id);
+        if (lag == null || !lag.lastSequences().equals(last)) {
+            lagging.put(id, new Lag(last, now));
+            return false;
+        }
+        if (now - lag.sinceNanos() < lagGrace().toNanos()) {
+            return false;
+        }
+        log.warn("volume {}: its replicas {} have reported last sequences {} for {} s; catching them up", id, live,
+                last, TimeUnit.NANOSECONDS.toSeconds(now - lag.sinceNanos()));
+        return true;
+    }
+
+    /**
+     * How long replicas may report the same different last sequences before a catch-up: three dead
+     * timeouts, longer than a secondary waits for a missing record and a primary for its forwards.
+     */
+    private Duration lagGrace() {
+        return node.config().deadTimeout().multipliedBy(3);
     }
 
     private long lastSequence(String storeId, int volumeId) {
