@@ -68,43 +68,53 @@ final class Healing {
     }
 
     private static Optional<String> replicasDiffer(ProcessCluster cluster, VolumeInfo v) {
-        Map<Long, String> first = null;
+        Records first = null;
         String firstStore = null;
         for (StoreInfo replica : v.getReplicasList()) {
             Node store = cluster.storeByAdvertisedAddress(replica.getAddress());
-            Map<Long, String> needles;
+            Records records;
             try {
-                needles = newestRecords(cluster, store, v.getVolumeId());
+                records = newestRecords(cluster, store, v.getVolumeId());
             } catch (StatusRuntimeException e) {
                 return Optional.of("volume " + v.getVolumeId() + " on " + store + " cannot be read: " + e.getMessage());
             }
             if (first == null) {
-                first = needles;
+                first = records;
                 firstStore = store.name;
-            } else if (!first.equals(needles)) {
-                for (Map.Entry<Long, String> e : first.entrySet()) {
-                    if (!e.getValue().equals(needles.get(e.getKey()))) {
+            } else if (!first.live().equals(records.live())) {
+                String last = " (last sequence " + first.lastSequence() + " on " + firstStore + ", "
+                        + records.lastSequence() + " on " + store + ")";
+                for (Map.Entry<Long, String> e : first.live().entrySet()) {
+                    if (!e.getValue().equals(records.live().get(e.getKey()))) {
                         return Optional.of("volume " + v.getVolumeId() + ": needle " + e.getKey() + " is "
-                                + e.getValue() + " on " + firstStore + " but " + needles.get(e.getKey()) + " on "
-                                + store);
+                                + e.getValue() + " on " + firstStore + " but " + records.live().get(e.getKey())
+                                + " on " + store + last);
                     }
                 }
+                Map<Long, String> extra = new TreeMap<>(records.live());
+                extra.keySet().removeAll(first.live().keySet());
                 return Optional.of("volume " + v.getVolumeId() + " on " + store + " holds needles " + firstStore
-                        + " does not");
+                        + " does not" + last + ": " + extra.entrySet().stream().limit(5).toList()
+                        + (extra.size() > 5 ? " and " + (extra.size() - 5) + " more" : ""));
             }
         }
         return Optional.empty();
     }
 
-    /** Live needle id → its newest record (sequence, length, CRC of the data read). */
-    private static Map<Long, String> newestRecords(ProcessCluster cluster, Node store, int volumeId) {
+    /** A replica's live needles, each with its newest record, and the highest sequence it holds. */
+    private record Records(Map<Long, String> live, long lastSequence) {}
+
+    /** Live needle id → its newest record (sequence, length, CRC of the data read), and the last sequence. */
+    private static Records newestRecords(ProcessCluster cluster, Node store, int volumeId) {
         ManagedChannel channel = cluster.channelTo(store);
         try {
             Iterator<CatchUpRecord> records = StoreGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
                     .catchUp(CatchUpRequest.newBuilder().setVolumeId(volumeId).setAfterSequence(0).build());
             Map<Long, String> newest = new TreeMap<>();
+            long last = 0;
             while (records.hasNext()) {
                 CatchUpRecord r = records.next();
+                last = Math.max(last, r.getSequence());
                 CRC32C crc = new CRC32C();
                 crc.update(r.getData().asReadOnlyByteBuffer());
                 if (r.getTombstone()) {
@@ -114,7 +124,7 @@ final class Healing {
                             + Long.toHexString(crc.getValue()));
                 }
             }
-            return newest;
+            return new Records(newest, last);
         } finally {
             channel.shutdownNow();
         }
