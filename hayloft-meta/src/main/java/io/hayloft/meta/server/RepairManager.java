@@ -134,7 +134,7 @@ final class RepairManager {
     private final Map<Integer, Integer> failures = new ConcurrentHashMap<>();
     /** When a live store was first seen without a replica it should hold, by "volume/store". */
     private final Map<String, Long> missingSince = new HashMap<>();
-    /** Writable volumes whose replicas report different last sequences: which, and since when. */
+    /** Volumes whose replicas report different last sequences: which, and since when. */
     private final Map<Integer, Lag> lagging = new HashMap<>();
     private final AtomicLong done = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
@@ -258,7 +258,10 @@ final class RepairManager {
         if (v.getState() == VolumeState.VOLUME_DEGRADED || sealedByFailure) {
             return new Task(Kind.CATCH_UP, v, live.size(), null, null, Set.of(), 0);
         }
-        if (v.getState() == VolumeState.VOLUME_WRITABLE && laggingTooLong(v, live)) {
+        // Writable, or read-only because full: a full volume sealed by a failed write is not
+        // caught up above, and its replicas could otherwise differ for good.
+        if ((v.getState() == VolumeState.VOLUME_WRITABLE || v.getState() == VolumeState.VOLUME_READONLY)
+                && laggingTooLong(v, live)) {
             lagging.remove(v.getVolumeId());
             return new Task(Kind.CATCH_UP, v, live.size(), null, null, Set.of(), 0);
         }
@@ -269,7 +272,7 @@ final class RepairManager {
     private record Lag(List<Long> lastSequences, long sinceNanos) {}
 
     /**
-     * Whether the replicas of a writable volume have reported the same unequal last sequences for
+     * Whether the replicas of a volume have reported the same unequal last sequences for
      * longer than {@link #lagGrace}. While records are written, secondaries trail their primary by
      * a few and the sequences move; a write that one replica missed fails and seals the volume,
      * which is caught up then. But a replica can differ with no write failing: a primary killed
