@@ -21,6 +21,8 @@ final class ObjectApi {
     static final int USER_METADATA_BYTES_MAX = 2048;
     static final int KEY_BYTES_MAX = 1024;
     private static final int DELETE_KEYS_MAX = 1000;
+    /** Largest PUT body whose name is announced while it is stored ({@link ObjectNames#announcePut}). */
+    private static final long ANNOUNCED_BYTES_MAX = 1 << 20;
 
     private final HayloftClient client;
     private final Blobs blobs;
@@ -37,14 +39,20 @@ final class ObjectApi {
     void put(S3Request r, Authenticator.Body body, ServerResponse res) {
         checkKey(r.key());
         ObjectInfo.Builder template = attributes(r);
-        Blobs.Stored stored = receive(r, body, blobs, config.maxObjectBytes());
-        try {
-            ObjectInfo o = template.setBucket(r.bucket()).setKey(r.key()).addAllChunks(stored.chunks())
-                    .setSize(stored.size()).setEtag(stored.etag()).setModifiedMs(System.currentTimeMillis()).build();
-            blobs.free(names.put(o));
-        } catch (RuntimeException e) {
-            blobs.freeUnlessCommitted(stored.chunks(), e);
-            throw e;
+        Blobs.Stored stored;
+        // A small body is stored in a few milliseconds: its name is announced meanwhile.
+        try (ObjectNames.Announcement announcement = body.length() >= 0 && body.length() <= ANNOUNCED_BYTES_MAX
+                ? names.announcePut() : ObjectNames.Announcement.NONE) {
+            stored = receive(r, body, blobs, config.maxObjectBytes());
+            try {
+                ObjectInfo o = template.setBucket(r.bucket()).setKey(r.key()).addAllChunks(stored.chunks())
+                        .setSize(stored.size()).setEtag(stored.etag()).setModifiedMs(System.currentTimeMillis())
+                        .build();
+                blobs.free(names.put(o, announcement));
+            } catch (RuntimeException e) {
+                blobs.freeUnlessCommitted(stored.chunks(), e);
+                throw e;
+            }
         }
         res.header("ETag", Responses.quoted(stored.etag()));
         res.send();

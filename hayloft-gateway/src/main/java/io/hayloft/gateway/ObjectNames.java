@@ -17,6 +17,29 @@ public interface ObjectNames {
     /** Swaps the name to the object; returns the chunks of the object it replaced. */
     List<Chunk> put(ObjectInfo object);
 
+    /**
+     * Tells the names that a PUT is storing its body and will put its name soon, so that names
+     * gathered into batches can wait for it. The caller passes it to {@link #put(ObjectInfo,
+     * Announcement)} and closes it once the name is put or will not be. By default nobody listens.
+     */
+    default Announcement announcePut() {
+        return Announcement.NONE;
+    }
+
+    /** As {@link #put(ObjectInfo)}, for a PUT that announced its name with {@link #announcePut}. */
+    default List<Chunk> put(ObjectInfo object, Announcement announcement) {
+        return put(object);
+    }
+
+    /** A name on its way; see {@link #announcePut}. Closing it more than once does nothing more. */
+    interface Announcement extends AutoCloseable {
+        /** An announcement nobody listens to. */
+        Announcement NONE = () -> {};
+
+        @Override
+        void close();
+    }
+
     /** Names kept by meta, reached through the client's leader-following RPCs. */
     static ObjectNames remote(MetaClient meta) {
         return new ObjectNames() {

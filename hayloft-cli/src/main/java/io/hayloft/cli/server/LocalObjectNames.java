@@ -4,6 +4,7 @@ import io.hayloft.client.HayloftException;
 import io.hayloft.client.MetaClient;
 import io.hayloft.gateway.ObjectNames;
 import io.hayloft.meta.MetaException;
+import io.hayloft.meta.raft.ProposalBatcher;
 import io.hayloft.meta.server.MetaNode;
 import io.hayloft.proto.v1.Chunk;
 import io.hayloft.proto.v1.ErrorCode;
@@ -12,7 +13,8 @@ import java.util.List;
 
 /**
  * Object names read and swapped on the meta peer of this process, without an RPC: the
- * one-process server's gateway uses it on its hot path. While that peer does not lead (it
+ * one-process server's gateway uses it on its hot path, and announces its PUTs' names to the
+ * peer's Raft batches while it stores their bodies. While that peer does not lead (it
  * always does once the single-peer group has started), calls go through the meta client.
  */
 final class LocalObjectNames implements ObjectNames {
@@ -38,13 +40,31 @@ final class LocalObjectNames implements ObjectNames {
 
     @Override
     public List<Chunk> put(ObjectInfo object) {
+        return put(object, Announcement.NONE);
+    }
+
+    @Override
+    public Announcement announcePut() {
+        return new Announced(node.announcePut());
+    }
+
+    @Override
+    public List<Chunk> put(ObjectInfo object, Announcement announcement) {
         try {
-            return node.putObject(object);
+            return node.putObject(object, announcement instanceof Announced a ? a.toMeta() : null);
         } catch (MetaException e) {
             if (e.code() == ErrorCode.NOT_LEADER) {
                 return remote.put(object);
             }
             throw new HayloftException(e.code(), e.detail(), e);
+        }
+    }
+
+    /** A name announced to the meta peer's Raft batches. */
+    private record Announced(ProposalBatcher.Announcement toMeta) implements Announcement {
+        @Override
+        public void close() {
+            toMeta.close();
         }
     }
 }

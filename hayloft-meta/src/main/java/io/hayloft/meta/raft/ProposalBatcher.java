@@ -28,16 +28,17 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * future gets its own result, and the next batch leaves. So under light load a command goes out
  * at once, alone, and under heavy load batches grow by themselves.
  *
- * <p>With a linger, a batch also waits for company: it leaves once the queue holds seven eighths
- * of the largest of the last {@value #RECENT_BATCHES} batches, or once the linger has passed since
- * the previous batch left, whichever comes first. A lone caller (recent batches of one) never
- * waits. Many callers that each wait for their command before sending the next one (an S3 client's
- * threads, each with one PUT at a time) are then answered together and come back together, and
- * every stage of their next requests batches better, not only Raft: with 16 such callers on the
- * one-process server, rounds of Raft and fsyncs per PUT fall, and PUTs per second rise
- * (docs/benchmarks.md). No command waits longer than the linger for company. When many callers
- * stop at once, those left wait the whole linger for each of the next batches, at most
- * {@value #RECENT_BATCHES} of them, until the largest recent batch is theirs.
+ * <p>With a linger, a batch also waits for company that it knows is coming. Callers in this
+ * process {@link #announce} a command while they do the work that comes before it (a PUT storing
+ * its body). A batch then leaves once the queue holds seven eighths of the largest of the last
+ * {@value #RECENT_BATCHES} batches, or once no announced command is still on its way, or once the
+ * linger has passed since the previous batch left, whichever comes first. A lone caller (recent
+ * batches of one) never waits, nor does a batch when nothing was announced. Many callers that each
+ * wait for their command before sending the next one (an S3 client's threads, each with one PUT at
+ * a time) are then answered together and come back together, and every stage of their next
+ * requests batches better, not only Raft: with 16 such callers on the one-process server, rounds
+ * of Raft and fsyncs per PUT fall, and PUTs per second rise (docs/benchmarks.md). No command waits
+ * longer than the linger for company.
  */
 public final class ProposalBatcher {
     /** Batches whose sizes set how many commands a lingering batch waits for. */
@@ -58,6 +59,8 @@ public final class ProposalBatcher {
     private volatile long lastSentNanos = System.nanoTime();
     /** Whether a timer will look at the queue again, for commands left lingering. */
     private final AtomicBoolean timerSet = new AtomicBoolean();
+    /** Commands announced and neither submitted nor given up yet. */
+    private final AtomicInteger announced = new AtomicInteger();
 
     private record Pending(MetaCommand command, CompletableFuture<MetaResult> result) {}
 
@@ -92,11 +95,63 @@ public final class ProposalBatcher {
 
     /** Proposes the command; the future completes with its result once the entry is applied. */
     public CompletableFuture<MetaResult> submit(MetaCommand command) {
+        return submit(command, null);
+    }
+
+    /**
+     * Proposes the command announced by {@code announcement} (which it uses up; null for none);
+     * the future completes with its result once the entry is applied.
+     */
+    public CompletableFuture<MetaResult> submit(MetaCommand command, Announcement announcement) {
+        if (announcement != null && announcement.batcher() != this) {
+            throw new IllegalArgumentException("the announcement was made to another batcher");
+        }
         CompletableFuture<MetaResult> result = new CompletableFuture<>();
         queue.add(new Pending(command, result));
         queued.incrementAndGet();
+        if (announcement != null) {
+            // Only after the command is queued: a batch that waited for it must find it there.
+            announcement.withdraw();
+        }
         flush();
         return result;
+    }
+
+    /**
+     * Says that a command will be submitted soon, so that a lingering batch waits for it. The
+     * caller passes the announcement to {@link #submit(MetaCommand, Announcement)}, or closes it
+     * when the command will not come; closing it after the submit does nothing.
+     */
+    public Announcement announce() {
+        announced.incrementAndGet();
+        return new Announcement();
+    }
+
+    /** A command on its way; see {@link #announce}. */
+    public final class Announcement implements AutoCloseable {
+        private final AtomicBoolean open = new AtomicBoolean(true);
+
+        private Announcement() {}
+
+        /** Gives the command up, unless it was submitted: a batch that waited only for it leaves. */
+        @Override
+        public void close() {
+            if (withdraw()) {
+                flush();
+            }
+        }
+
+        private boolean withdraw() {
+            if (open.compareAndSet(true, false)) {
+                announced.decrementAndGet();
+                return true;
+            }
+            return false;
+        }
+
+        private ProposalBatcher batcher() {
+            return ProposalBatcher.this;
+        }
     }
 
     private void flush() {
@@ -125,15 +180,16 @@ public final class ProposalBatcher {
 
     /**
      * Whether the queued commands wait for more to join them: fewer than the batch waits for,
-     * and the linger since the previous batch not over. Sets a timer for the end of the linger
-     * when none is set, so that waiting commands always leave in the end.
+     * some announced command still on its way, and the linger since the previous batch not over.
+     * Sets a timer for the end of the linger when none is set, so that waiting commands always
+     * leave in the end.
      */
     private boolean lingering() {
         if (lingerNanos == 0) {
             return false;
         }
         long left = lastSentNanos + lingerNanos - System.nanoTime();
-        if (left <= 0 || queued.get() >= companyWanted) {
+        if (left <= 0 || queued.get() >= companyWanted || announced.get() <= 0) {
             return false;
         }
         if (timerSet.compareAndSet(false, true)) {

@@ -64,6 +64,24 @@ class ProposalBatcherTest {
         return results;
     }
 
+    /** Submits {@code n} commands, each using up one of {@code announced}, from the first. */
+    private static List<CompletableFuture<MetaResult>> submitAnnounced(ProposalBatcher b, int n,
+            List<ProposalBatcher.Announcement> announced) {
+        List<CompletableFuture<MetaResult>> results = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            results.add(b.submit(command(i), announced.remove(0)));
+        }
+        return results;
+    }
+
+    private static List<ProposalBatcher.Announcement> announce(ProposalBatcher b, int n) {
+        List<ProposalBatcher.Announcement> announced = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            announced.add(b.announce());
+        }
+        return announced;
+    }
+
     private int batchSize(int i) {
         return sent.get(i).batch().getCommandsCount();
     }
@@ -94,8 +112,10 @@ class ProposalBatcherTest {
     void aLoneCallerIsNeverKeptWaiting() {
         ProposalBatcher b = batcher(Duration.ofHours(1));
         for (int i = 0; i < 5; i++) {
-            CompletableFuture<MetaResult> r = b.submit(command(i));
+            ProposalBatcher.Announcement announced = b.announce();
+            CompletableFuture<MetaResult> r = b.submit(command(i), announced);
             assertThat(sent).as("batches after command %d", i).hasSize(i + 1);
+            announced.close();
             answer(i, List.of(r));
         }
     }
@@ -105,12 +125,38 @@ class ProposalBatcherTest {
         ProposalBatcher b = batcher(Duration.ofHours(1));
         recentBatchOf(b, 16);
         int before = sent.size();
-        List<CompletableFuture<MetaResult>> waiting = submit(b, 13);
+        List<ProposalBatcher.Announcement> announced = announce(b, 16);
+        List<CompletableFuture<MetaResult>> waiting = submitAnnounced(b, 13, announced);
         assertThat(sent).as("13 commands wait for a 14th").hasSize(before);
-        waiting.addAll(submit(b, 1));
+        waiting.addAll(submitAnnounced(b, 1, announced));
         assertThat(sent).hasSize(before + 1);
         assertThat(batchSize(before)).isEqualTo(14);
         answer(before, waiting);
+    }
+
+    @Test
+    void aBatchDoesNotWaitForCompanyNobodyAnnounced() {
+        ProposalBatcher b = batcher(Duration.ofHours(1));
+        recentBatchOf(b, 16);
+        int before = sent.size();
+        List<CompletableFuture<MetaResult>> one = submit(b, 1);
+        assertThat(sent).as("one command, not waiting for 13 more").hasSize(before + 1);
+        assertThat(batchSize(before)).isEqualTo(1);
+        answer(before, one);
+    }
+
+    @Test
+    void aBatchLeavesOnceNoAnnouncedCommandIsOnItsWay() {
+        ProposalBatcher b = batcher(Duration.ofHours(1));
+        recentBatchOf(b, 16);
+        int before = sent.size();
+        List<ProposalBatcher.Announcement> announced = announce(b, 4);
+        List<CompletableFuture<MetaResult>> few = submitAnnounced(b, 3, announced);
+        assertThat(sent).as("3 commands wait for the one still announced").hasSize(before);
+        announced.get(0).close();
+        assertThat(sent).as("the last announced command will not come").hasSize(before + 1);
+        assertThat(batchSize(before)).isEqualTo(3);
+        answer(before, few);
     }
 
     @Test
@@ -118,10 +164,19 @@ class ProposalBatcherTest {
         ProposalBatcher b = batcher(Duration.ofMillis(50));
         recentBatchOf(b, 16);
         int before = sent.size();
-        List<CompletableFuture<MetaResult>> few = submit(b, 3);
+        List<CompletableFuture<MetaResult>> few = submitAnnounced(b, 3, announce(b, 8));
         await().atMost(Duration.ofSeconds(30)).until(() -> sent.size() == before + 1);
         assertThat(batchSize(before)).isEqualTo(3);
         answer(before, few);
+    }
+
+    @Test
+    void anAnnouncementMadeToAnotherBatcherIsRefused() {
+        ProposalBatcher b = batcher(Duration.ofHours(1));
+        ProposalBatcher.Announcement elsewhere = batcher(Duration.ofHours(1)).announce();
+        assertThatThrownBy(() -> b.submit(command(1), elsewhere)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("another batcher");
+        assertThat(sent).isEmpty();
     }
 
     @Test
@@ -129,7 +184,7 @@ class ProposalBatcherTest {
         ProposalBatcher b = batcher(Duration.ZERO);
         recentBatchOf(b, 16);
         int before = sent.size();
-        submit(b, 1);
+        submitAnnounced(b, 1, announce(b, 8));
         assertThat(sent).hasSize(before + 1);
         assertThat(batchSize(before)).isEqualTo(1);
     }
