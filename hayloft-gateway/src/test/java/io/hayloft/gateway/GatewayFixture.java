@@ -5,6 +5,7 @@ import io.hayloft.cluster.LocalCluster;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.UnaryOperator;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
@@ -32,9 +33,14 @@ final class GatewayFixture implements AutoCloseable {
     }
 
     static GatewayFixture start(Path dir, GatewayConfig config) throws Exception {
+        return start(dir, config, names -> names);
+    }
+
+    /** As {@link #start(Path, GatewayConfig)}, with the gateway's names seen through {@code names}. */
+    static GatewayFixture start(Path dir, GatewayConfig config, UnaryOperator<ObjectNames> names) throws Exception {
         LocalCluster cluster = LocalCluster.start(dir, LocalCluster.Options.defaults().withMetaPeers(1));
         HayloftClient client = cluster.client();
-        Gateway gateway = Gateway.start(config, client);
+        Gateway gateway = Gateway.start(config, client, names.apply(ObjectNames.remote(client.meta())));
         return new GatewayFixture(cluster, client, gateway);
     }
 
