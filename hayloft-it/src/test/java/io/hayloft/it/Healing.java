@@ -43,7 +43,11 @@ final class Healing {
         }
         if (status.getRepair().getQueued() > 0 || status.getRepair().getRunning() > 0) {
             return Optional.of("repairs queued " + status.getRepair().getQueued() + ", running "
-                    + status.getRepair().getRunning());
+                    + status.getRepair().getRunning() + ": " + status.getRepair().getTasksList().stream()
+                    .limit(8).map(t -> t.getKind() + " of volume " + t.getVolumeId() + " (" + t.getState()
+                            + (t.getStoreId().isEmpty() ? "" : ", to " + t.getStoreId())
+                            + (t.getSourceStoreId().isEmpty() ? "" : ", from " + t.getSourceStoreId()) + ", "
+                            + t.getLiveReplicas() + " live)").toList());
         }
         for (VolumeInfo v : status.getVolumesList()) {
             if (v.getState() != VolumeState.VOLUME_WRITABLE && !(v.getState() == VolumeState.VOLUME_READONLY

@@ -387,6 +387,8 @@ public final class MetaNode implements AutoCloseable {
     /** Runs the leader's periodic work while this peer leads. */
     private void leaderDuties() {
         long period = Math.max(50, config.heartbeatInterval().toMillis() / 2);
+        String lastFailure = null;
+        long lastFailureLoggedNanos = 0;
         while (!closed) {
             try {
                 Thread.sleep(period);
@@ -399,7 +401,14 @@ public final class MetaNode implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             } catch (MetaException e) {
-                log.debug("leader duties: {}", e.getMessage());
+                // Visible (repairs that stop being planned are otherwise silent), but once per
+                // minute for a failure that repeats, such as a lost leadership.
+                long now = System.nanoTime();
+                if (!e.getMessage().equals(lastFailure) || now - lastFailureLoggedNanos > TimeUnit.MINUTES.toNanos(1)) {
+                    log.warn("leader duties: {}", e.getMessage());
+                    lastFailure = e.getMessage();
+                    lastFailureLoggedNanos = now;
+                }
             } catch (IOException | RuntimeException e) {
                 log.warn("leader duties failed", e);
             }
