@@ -69,7 +69,8 @@ class AnnouncedPutsTest {
     @Test
     void smallPutsAreAnnouncedAndEveryAnnouncementIsClosed() throws Exception {
         Counting[] names = new Counting[1];
-        GatewayFixture f = GatewayFixture.start(dir, GatewayFixture.config(), remote -> names[0] = new Counting(remote));
+        GatewayFixture f = GatewayFixture.start(dir, GatewayFixture.config(),
+                remote -> names[0] = new Counting(remote));
         try {
             Counting counting = names[0];
             S3Client s3 = f.s3();

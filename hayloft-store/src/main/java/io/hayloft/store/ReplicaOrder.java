@@ -30,10 +30,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>After the bound without progress the record is refused ({@code SEQUENCE_GAP}), and so is
  * every record above one the volume refused (a full disk, a sealed volume), whether before or
- * after the record had its place: the replica never takes a record past a missing one. Taking it would leave a gap no catch-up fills, since
- * catch-up brings the records after a replica's last sequence, and the replicas would differ for
- * good. Refusing fails the write on the primary, whose failure rule makes the volume read-only;
- * meta's replication manager then catches this replica up in order and makes it writable again.
+ * after the record had its place: the replica never takes a record past a missing one. Taking it
+ * would leave a gap no catch-up fills, since catch-up brings the records after a replica's last
+ * sequence, and the replicas would differ for good. Refusing fails the write on the primary,
+ * whose failure rule makes the volume read-only; meta's replication manager then catches this
+ * replica up in order and makes it writable again.
  * Nothing acknowledged is lost: the primary acknowledges a write only once every replica took it.
  */
 final class ReplicaOrder {

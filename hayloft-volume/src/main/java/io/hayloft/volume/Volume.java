@@ -84,8 +84,9 @@ public final class Volume implements AutoCloseable {
     /**
      * Under the write lock: the lowest replicated sequence that had its place in the write order
      * but was not written (a full disk, a volume full, a volume sealed, failed or closed after the
-     * record was queued), while the volume has not reached it since; 0 for none. Replicated records above it are refused (SEQUENCE_GAP) until a catch-up
-     * brings it: taking them would leave a gap no catch-up fills.
+     * record was queued), while the volume has not reached it since; 0 for none. Replicated
+     * records above it are refused (SEQUENCE_GAP) until a catch-up brings it: taking them would
+     * leave a gap no catch-up fills.
      */
     private long replicaGapAt;
     private volatile IOException failure;
