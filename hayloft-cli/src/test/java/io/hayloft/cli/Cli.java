@@ -3,8 +3,6 @@ package io.hayloft.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine;
@@ -28,11 +26,9 @@ public final class Cli {
         return new Run(exit, out.toString(), err.toString());
     }
 
-    /** A port free now on loopback. */
+    /** A port free now on loopback, below the ephemeral range. */
     public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return io.hayloft.client.LoopbackPorts.free();
     }
 
     /**

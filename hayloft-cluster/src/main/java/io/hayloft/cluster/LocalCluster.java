@@ -4,6 +4,7 @@ import io.hayloft.client.ClientOptions;
 import io.hayloft.client.HayloftClient;
 import io.hayloft.client.HayloftException;
 import io.hayloft.client.LocalStores;
+import io.hayloft.client.LoopbackPorts;
 import io.hayloft.client.MetaClient;
 import io.hayloft.meta.raft.MetaGroup;
 import io.hayloft.meta.server.MetaConfig;
@@ -23,9 +24,7 @@ import io.hayloft.volume.Volume;
 import io.hayloft.volume.VolumeConfig;
 import io.hayloft.volume.VolumeException;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -228,9 +227,7 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return LoopbackPorts.free();
     }
 
     public Options options() {

@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -343,32 +342,8 @@ final class ProcessCluster implements AutoCloseable {
      * some outgoing connection (a meta peer whose Raft port was taken could not start).
      */
     private static int freePort() throws IOException {
-        int ephemeralStart = 32768;
-        try {
-            ephemeralStart = Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
-                    .trim().split("\\s+")[0]);
-        } catch (IOException | RuntimeException e) {
-            // not Linux, or unreadable: the usual start
-        }
-        int low = 10_000;
-        int high = Math.max(low + 1_000, ephemeralStart);
-        for (int attempt = 0; attempt < 1_000; attempt++) {
-            int port = low + PORTS.nextInt(high - low);
-            if (!TAKEN.add(port)) {
-                continue;
-            }
-            try (ServerSocket s = new ServerSocket()) {
-                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
-                return port;
-            } catch (IOException e) {
-                // in use: another
-            }
-        }
-        throw new IOException("no free port below " + high);
+        return io.hayloft.client.LoopbackPorts.free();
     }
-
-    private static final java.util.Random PORTS = new java.util.Random();
-    private static final java.util.Set<Integer> TAKEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     @Override
     public void close() {

@@ -1,10 +1,9 @@
 package io.hayloft.meta.raft;
 
+import io.hayloft.client.LoopbackPorts;
 import io.hayloft.meta.server.MetaConfig;
 import io.hayloft.meta.server.MetaNode;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,11 +69,9 @@ public final class MetaGroup implements AutoCloseable {
         return new MetaGroup(dir, List.copyOf(peers), tune);
     }
 
-    /** A port free on the loopback address now. */
+    /** A port free on the loopback address now (see {@link LoopbackPorts}). */
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return LoopbackPorts.free();
     }
 
     /** A Raft client of the group, shared by the caller; closed with the group. */
