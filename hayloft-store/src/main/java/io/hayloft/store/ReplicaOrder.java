@@ -54,8 +54,7 @@ final class ReplicaOrder {
     void apply(Volume volume, ReplicatedNeedle record) throws VolumeException, InterruptedException {
         // A replica dropped and made again (a rebuild) starts its order anew: what the old one
         // was handed says nothing of what the new one holds.
-        VolumeOrder order = volumes.compute(volume.id(),
-                (id, known) -> known != null && known.volume == volume ? known : new VolumeOrder(volume));
+        VolumeOrder order = orderOf(volume);
         order.awaitTurn(volume, record.sequence(), waitNanos);
         AtomicBoolean handedOver = new AtomicBoolean();
         Runnable onQueued = () -> {
@@ -73,6 +72,15 @@ final class ReplicaOrder {
             }
             throw e;
         }
+    }
+
+    /** The order of this replica; made anew for a new replica of the same volume id. */
+    private VolumeOrder orderOf(Volume volume) {
+        VolumeOrder known = volumes.get(volume.id());
+        if (known != null && known.volume == volume) {
+            return known;  // as nearly always: no lock on the map for each record
+        }
+        return volumes.compute(volume.id(), (id, o) -> o != null && o.volume == volume ? o : new VolumeOrder(volume));
     }
 
     /** Records of the volume waiting for a lower sequence, for tests. */

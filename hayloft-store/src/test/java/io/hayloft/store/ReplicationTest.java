@@ -386,13 +386,22 @@ class ReplicationTest {
      * fault-injection suite, where a secondary whose disk filled up took the small records after
      * a large one it could not store, and its replica differed from the others for good.
      */
-    @Test
-    void recordsAfterOneTheSecondaryRefusedAreRefusedUntilItComes() throws Exception {
+    /**
+     * Starts secondary S (which waits long for a missing record) of primary P's volume 1, and
+     * gives S the record of sequence 1 (needle 71); returns its 100 bytes.
+     */
+    private byte[] secondaryWithItsFirstRecord() throws Exception {
         start("S", StoreConfig.defaults().withReplicaOrderWaitMs(60_000));
         start("P", StoreConfig.defaults());
         blocking("S").createVolume(createRequest(1, 7, "P", "S"));
         byte[] small = bytes(7, 100);
         assertThat(write(async("S"), fid(71, 6), small, crc(small), 1)).isEqualTo(1);
+        return small;
+    }
+
+    @Test
+    void recordsAfterOneTheSecondaryRefusedAreRefusedUntilItComes() throws Exception {
+        byte[] small = secondaryWithItsFirstRecord();
         byte[] large = bytes(8, 300_000);
         stores.get("S").volumes().get(1).seal();
         assertThat(codeOf(catchThrowable(() -> write(async("S"), fid(72, 6), large, crc(large), 2))))
@@ -412,11 +421,7 @@ class ReplicationTest {
      */
     @Test
     void recordsAfterASmallOneRefusedAfterItHadItsPlaceAreRefusedUntilItComes() throws Exception {
-        start("S", StoreConfig.defaults().withReplicaOrderWaitMs(60_000));
-        start("P", StoreConfig.defaults());
-        blocking("S").createVolume(createRequest(1, 7, "P", "S"));
-        byte[] small = bytes(7, 100);
-        assertThat(write(async("S"), fid(71, 6), small, crc(small), 1)).isEqualTo(1);
+        byte[] small = secondaryWithItsFirstRecord();
         assertThat(write(async("S"), fid(72, 6), small, crc(small), 2)).isEqualTo(2);
         stores.get("S").volumes().get(1).seal();
         assertThat(codeOf(catchThrowable(() -> delete("S", fid(71, 6), 3)))).isEqualTo(ErrorCode.READ_ONLY);

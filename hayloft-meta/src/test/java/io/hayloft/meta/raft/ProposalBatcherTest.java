@@ -108,6 +108,13 @@ class ProposalBatcherTest {
         answer(before + 1, queued);
     }
 
+    /** A batcher with the linger given whose largest recent batch was of 16 commands. */
+    private ProposalBatcher afterABatchOf16(Duration linger) {
+        ProposalBatcher b = batcher(linger);
+        recentBatchOf(b, 16);
+        return b;
+    }
+
     @Test
     void aLoneCallerIsNeverKeptWaiting() {
         ProposalBatcher b = batcher(Duration.ofHours(1));
@@ -122,8 +129,7 @@ class ProposalBatcherTest {
 
     @Test
     void aBatchWaitsForSevenEighthsOfTheLargestRecentOne() {
-        ProposalBatcher b = batcher(Duration.ofHours(1));
-        recentBatchOf(b, 16);
+        ProposalBatcher b = afterABatchOf16(Duration.ofHours(1));
         int before = sent.size();
         List<ProposalBatcher.Announcement> announced = announce(b, 16);
         List<CompletableFuture<MetaResult>> waiting = submitAnnounced(b, 13, announced);
@@ -136,8 +142,7 @@ class ProposalBatcherTest {
 
     @Test
     void aBatchDoesNotWaitForCompanyNobodyAnnounced() {
-        ProposalBatcher b = batcher(Duration.ofHours(1));
-        recentBatchOf(b, 16);
+        ProposalBatcher b = afterABatchOf16(Duration.ofHours(1));
         int before = sent.size();
         List<CompletableFuture<MetaResult>> one = submit(b, 1);
         assertThat(sent).as("one command, not waiting for 13 more").hasSize(before + 1);
@@ -147,8 +152,7 @@ class ProposalBatcherTest {
 
     @Test
     void aBatchLeavesOnceNoAnnouncedCommandIsOnItsWay() {
-        ProposalBatcher b = batcher(Duration.ofHours(1));
-        recentBatchOf(b, 16);
+        ProposalBatcher b = afterABatchOf16(Duration.ofHours(1));
         int before = sent.size();
         List<ProposalBatcher.Announcement> announced = announce(b, 4);
         List<CompletableFuture<MetaResult>> few = submitAnnounced(b, 3, announced);
@@ -161,8 +165,7 @@ class ProposalBatcherTest {
 
     @Test
     void waitingCommandsLeaveWhenTheLingerIsOver() {
-        ProposalBatcher b = batcher(Duration.ofMillis(50));
-        recentBatchOf(b, 16);
+        ProposalBatcher b = afterABatchOf16(Duration.ofMillis(50));
         int before = sent.size();
         List<CompletableFuture<MetaResult>> few = submitAnnounced(b, 3, announce(b, 8));
         await().atMost(Duration.ofSeconds(30)).until(() -> sent.size() == before + 1);
@@ -181,8 +184,7 @@ class ProposalBatcherTest {
 
     @Test
     void withoutALingerABatchLeavesAtOnce() {
-        ProposalBatcher b = batcher(Duration.ZERO);
-        recentBatchOf(b, 16);
+        ProposalBatcher b = afterABatchOf16(Duration.ZERO);
         int before = sent.size();
         submitAnnounced(b, 1, announce(b, 8));
         assertThat(sent).hasSize(before + 1);
