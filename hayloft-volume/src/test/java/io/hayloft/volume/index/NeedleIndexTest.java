@@ -30,7 +30,7 @@ class NeedleIndexTest {
                     if (kind < 6) {
                         key = next;
                         next += 1 + random.nextInt(3);
-                    } else if (kind < 8 || model.isEmpty()) {
+                    } else if (kind < 8 || model.isEmpty() || next == 0) {
                         key = random.nextInt((int) Math.max(1, next));
                     } else {
                         key = next - 1 - random.nextInt((int) Math.min(next, 50));
