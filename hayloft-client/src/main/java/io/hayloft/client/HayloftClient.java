@@ -423,12 +423,15 @@ public final class HayloftClient implements AutoCloseable {
         for (int round = 0; ; round++) {
             VolumeInfo v = location(fid.getVolumeId());
             try {
-                StoreGrpc.newBlockingStub(channels.get(v.getReplicas(0).getAddress()))
-                        .withDeadlineAfter(options.writeTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                        .deleteNeedle(DeleteNeedleRequest.newBuilder().setFid(fid).build());
+                String primary = v.getReplicas(0).getAddress();
+                if (local == null || !local.delete(primary, fid)) {
+                    StoreGrpc.newBlockingStub(channels.get(primary))
+                            .withDeadlineAfter(options.writeTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                            .deleteNeedle(DeleteNeedleRequest.newBuilder().setFid(fid).build());
+                }
                 return;
-            } catch (StatusRuntimeException e) {
-                HayloftException h = HayloftException.from(e);
+            } catch (StatusRuntimeException | HayloftException e) {
+                HayloftException h = e instanceof HayloftException he ? he : HayloftException.from((StatusRuntimeException) e);
                 if (round > 0 || (h.code() != ErrorCode.NOT_PRIMARY && h.code() != ErrorCode.UNAVAILABLE)) {
                     throw h;
                 }

@@ -6,7 +6,7 @@ import io.hayloft.proto.v1.WriteHeader;
 /**
  * Stores that run in the caller's own process, called without the network: the one-process
  * server's gateway reads its stores' needles and writes to their primaries directly, as HDFS
- * short-circuit reads do, instead of through gRPC on loopback.
+ * short-circuit reads do, instead of through gRPC on loopback; it deletes through them too.
  */
 public interface LocalStores {
     /**
@@ -27,4 +27,13 @@ public interface LocalStores {
      * @throws HayloftException with the store's error code when the write fails
      */
     boolean write(String address, WriteHeader header, byte[] data);
+
+    /**
+     * Deletes a needle through the store serving {@code address} in this process, its primary,
+     * as {@code DeleteNeedle} does (it answers once every replica has the tombstone durable);
+     * false when no store here serves that address, and the delete goes over the network.
+     *
+     * @throws HayloftException with the store's error code when the delete fails
+     */
+    boolean delete(String address, Fid fid);
 }

@@ -291,6 +291,16 @@ public final class LocalCluster implements AutoCloseable {
                 s.server().writeLocal(header, data);
                 return true;
             }
+
+            @Override
+            public boolean delete(String address, Fid fid) {
+                StoreNode s = running(address);
+                if (s == null) {
+                    return false;
+                }
+                s.server().deleteLocal(fid);
+                return true;
+            }
         };
     }
 

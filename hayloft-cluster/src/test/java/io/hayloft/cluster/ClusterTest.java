@@ -257,6 +257,7 @@ class ClusterTest {
         System.out.println("ClusterTest seed " + seed);
         java.util.concurrent.atomic.AtomicLong reads = new java.util.concurrent.atomic.AtomicLong();
         java.util.concurrent.atomic.AtomicLong writes = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong deletes = new java.util.concurrent.atomic.AtomicLong();
         LocalStores stores = cluster.localStores();
         LocalStores counting = new LocalStores() {
             @Override
@@ -273,6 +274,15 @@ class ClusterTest {
                 boolean done = stores.write(address, header, data);
                 if (done) {
                     writes.incrementAndGet();
+                }
+                return done;
+            }
+
+            @Override
+            public boolean delete(String address, Fid fid) {
+                boolean done = stores.delete(address, fid);
+                if (done) {
+                    deletes.incrementAndGet();
                 }
                 return done;
             }
@@ -318,6 +328,15 @@ class ClusterTest {
 
             client.delete(fid);
             assertCode(ErrorCode.DELETED, () -> reader.read(fid));
+            // Deleted in the process, the tombstone is on every replica, as one sent over the network.
+            Fid gone = local.write(new byte[] {1, 2, 3});
+            local.delete(gone);
+            assertThat(deletes.get()).isEqualTo(1);
+            for (StoreInfo replica : client.meta().lookupVolume(gone.getVolumeId()).getReplicasList()) {
+                StoreNode store = cluster.store(Integer.parseInt(replica.getStoreId().substring("store".length())));
+                assertCode(ErrorCode.DELETED, () -> store.server().readLocal(gone));
+            }
+            assertCode(ErrorCode.NOT_FOUND, () -> local.delete(gone.toBuilder().setNeedleId(gone.getNeedleId() + 1_000_000).build()));
 
             cluster.stopStore(Integer.parseInt(order.get(1).getStoreId().substring("store".length())));
             assertThat(reader.read(big)).isEqualTo(data);

@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -27,8 +28,14 @@ import org.slf4j.LoggerFactory;
  * its bytes never change, so an entry cannot go stale even with several gateways; entries are
  * dropped when their object is overwritten or deleted, to make room for live ones.
  */
-final class Blobs {
+final class Blobs implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Blobs.class);
+    /** Blobs waiting to be deleted, at most; about 100 bytes of heap each. */
+    private static final int RECLAIM_QUEUE_MAX = 65_536;
+    /** Deletions under way at once, so that the stores' group commits batch their tombstones. */
+    private static final int RECLAIM_WORKERS = 16;
+    /** How long a stopping gateway goes on deleting what is queued. */
+    private static final Duration RECLAIM_DRAIN = Duration.ofSeconds(10);
 
     /** What a body became: its chunks, its length and its MD5. */
     record Stored(List<Chunk> chunks, long size, byte[] md5) {
@@ -41,9 +48,11 @@ final class Blobs {
     private final int chunkBytes;
     private final int cacheObjectBytesMax;
     private final Cache<Fid, byte[]> cache;
+    private final Reclaimer reclaimer;
 
     Blobs(HayloftClient client, GatewayConfig config) {
         this.client = client;
+        this.reclaimer = new Reclaimer(client::delete, RECLAIM_QUEUE_MAX, RECLAIM_WORKERS, RECLAIM_DRAIN);
         this.chunkBytes = config.chunkBytes();
         this.cacheObjectBytesMax = config.cacheObjectBytesMax();
         this.cache = config.cacheBytes() <= 0 ? null : Caffeine.newBuilder()
@@ -190,20 +199,28 @@ final class Blobs {
     }
 
     /**
-     * Deletes the blobs of chunks no name points to any more. Best effort: a blob that cannot be
-     * deleted now stays as garbage until an audit finds it; the caller's request has succeeded.
+     * Deletes the blobs of chunks no name points to any more, after the caller has answered (see
+     * {@link Reclaimer}). Best effort: a blob that cannot be deleted stays as garbage until the
+     * orphan audit finds it; the caller's request has succeeded.
      */
     void free(List<Chunk> chunks) {
+        if (chunks.isEmpty()) {
+            return;
+        }
+        List<Fid> fids = new ArrayList<>(chunks.size());
         for (Chunk c : chunks) {
             if (cache != null) {
                 cache.invalidate(c.getFid());
             }
-            try {
-                client.delete(c.getFid());
-            } catch (HayloftException | UncheckedIOException e) {
-                log.warn("could not free blob {}: {}", io.hayloft.client.Fids.format(c.getFid()), e.getMessage());
-            }
+            fids.add(c.getFid());
         }
+        reclaimer.free(fids);
+    }
+
+    /** Deletes what is still queued for deletion, for a while, then stops deleting in the background. */
+    @Override
+    public void close() {
+        reclaimer.close();
     }
 
     /**

@@ -13,10 +13,12 @@ import io.helidon.webserver.http1.Http1Config;
 public final class Gateway implements AutoCloseable {
     private final WebServer server;
     private final GatewayConfig config;
+    private final S3Handler handler;
 
-    private Gateway(WebServer server, GatewayConfig config) {
+    private Gateway(WebServer server, GatewayConfig config, S3Handler handler) {
         this.server = server;
         this.config = config;
+        this.handler = handler;
     }
 
     /** Starts serving; the client stays the caller's to close, after the gateway. */
@@ -27,26 +29,31 @@ public final class Gateway implements AutoCloseable {
     /** Starts serving, with object names read and swapped through {@code names}. */
     public static Gateway start(GatewayConfig config, HayloftClient client, ObjectNames names) {
         S3Handler handler = new S3Handler(config, client, names);
-        WebServer server = WebServer.builder()
-                .host(config.host())
-                .port(config.port())
-                // Headers and body leave in separate writes: without TCP_NODELAY the body waits
-                // for the client's delayed ACK (~40 ms on Linux).
-                .connectionOptions(o -> o.tcpNoDelay(true))
-                // Helidon's NIO socket copies every response through an 8 KiB buffer, one write(2)
-                // each: a 64 KiB body took nine writes, and as many wake-ups of the reader. The
-                // plain socket writes a response's bytes in one call.
-                .useNio(false)
-                // Bodies are passed through as they came: Content-Encoding is the object's
-                // attribute (and aws-chunked is decoded by the signature check), not something
-                // for the server to decode.
-                .contentEncoding(ContentEncodingContext.builder().contentEncodingsDiscoverServices(false).build())
-                // ...which Helidon would otherwise refuse with a bare 400 when decoding is off.
-                .addProtocol(Http1Config.builder().validateRequestHeaders(false).build())
-                .routing(r -> r.any(handler))
-                .build()
-                .start();
-        return new Gateway(server, config);
+        try {
+            WebServer server = WebServer.builder()
+                    .host(config.host())
+                    .port(config.port())
+                    // Headers and body leave in separate writes: without TCP_NODELAY the body waits
+                    // for the client's delayed ACK (~40 ms on Linux).
+                    .connectionOptions(o -> o.tcpNoDelay(true))
+                    // Helidon's NIO socket copies every response through an 8 KiB buffer, one write(2)
+                    // each: a 64 KiB body took nine writes, and as many wake-ups of the reader. The
+                    // plain socket writes a response's bytes in one call.
+                    .useNio(false)
+                    // Bodies are passed through as they came: Content-Encoding is the object's
+                    // attribute (and aws-chunked is decoded by the signature check), not something
+                    // for the server to decode.
+                    .contentEncoding(ContentEncodingContext.builder().contentEncodingsDiscoverServices(false).build())
+                    // ...which Helidon would otherwise refuse with a bare 400 when decoding is off.
+                    .addProtocol(Http1Config.builder().validateRequestHeaders(false).build())
+                    .routing(r -> r.any(handler))
+                    .build()
+                    .start();
+            return new Gateway(server, config, handler);
+        } catch (RuntimeException e) {
+            handler.close(); // a port taken, say
+            throw e;
+        }
     }
 
     /** The port it listens on (the one chosen when the configuration said 0). */
@@ -63,8 +70,17 @@ public final class Gateway implements AutoCloseable {
         return "http://" + config.host() + ":" + port();
     }
 
+    /**
+     * Stops serving, then deletes the blobs that answered overwrites and deletes let go of and
+     * that are still queued, for up to 10 seconds; what is left stays for the orphan audit.
+     * Close the gateway before the client and the cluster it calls.
+     */
     @Override
     public void close() {
-        server.stop();
+        try {
+            server.stop();
+        } finally {
+            handler.close();
+        }
     }
 }

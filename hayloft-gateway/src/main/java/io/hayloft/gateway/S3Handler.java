@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * method and query to {@link BucketApi}, {@link ObjectApi} or {@link MultipartApi}, and any
  * failure is answered with S3's XML error body and status.
  */
-final class S3Handler implements Handler {
+final class S3Handler implements Handler, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(S3Handler.class);
 
     /** Sub-resources of S3 that Hayloft does not implement. */
@@ -42,15 +42,22 @@ final class S3Handler implements Handler {
     private final MultipartApi multipart;
     private final Authenticator auth;
     private final Probes probes;
+    private final Blobs blobs;
 
     S3Handler(GatewayConfig config, HayloftClient client, ObjectNames names) {
         this.config = config;
-        Blobs blobs = new Blobs(client, config);
+        this.blobs = new Blobs(client, config);
         this.buckets = new BucketApi(client);
         this.objects = new ObjectApi(client, names, blobs, config);
         this.multipart = new MultipartApi(client, blobs, config);
         this.auth = new Authenticator(config);
         this.probes = new Probes(client);
+    }
+
+    /** Finishes the deletions of blobs let go of by answered requests (for a while; see {@link Reclaimer}). */
+    @Override
+    public void close() {
+        blobs.close();
     }
 
     @Override

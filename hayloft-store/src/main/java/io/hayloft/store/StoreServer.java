@@ -99,6 +99,14 @@ public final class StoreServer implements AutoCloseable {
     }
 
     /**
+     * Deletes a needle as its volume's primary for a caller in this process, without the network,
+     * as {@code DeleteNeedle} from a client does (see {@link io.hayloft.client.LocalStores}).
+     */
+    public void deleteLocal(io.hayloft.proto.v1.Fid fid) {
+        service.deleteLocal(fid);
+    }
+
+    /**
      * The stores in this process: as a primary, this store forwards records of up to 1 MiB to
      * those of its secondaries by a call instead of over gRPC.
      */

@@ -432,6 +432,18 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
         }
     }
 
+    /**
+     * Deletes a needle as its volume's primary for a caller in this process, without gRPC, as
+     * {@code DeleteNeedle} from a client does; refusals are the wire's error codes.
+     */
+    void deleteLocal(Fid fid) {
+        try {
+            replication.deleteAsPrimary(volumes.get(fid.getVolumeId()), fid);
+        } catch (VolumeException | InterruptedException | RuntimeException e) {
+            throw HayloftException.from(NeedleWrites.toStatus(e));
+        }
+    }
+
     @Override
     public void catchUp(CatchUpRequest request, StreamObserver<CatchUpRecord> out) {
         offload(out, () -> catchUpNow(request, out));
