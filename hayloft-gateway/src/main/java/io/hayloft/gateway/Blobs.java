@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.hayloft.client.HayloftClient;
 import io.hayloft.client.HayloftException;
 import io.hayloft.proto.v1.Chunk;
+import io.hayloft.proto.v1.ErrorCode;
 import io.hayloft.proto.v1.Fid;
 import java.io.IOException;
 import java.io.InputStream;
@@ -52,7 +53,7 @@ final class Blobs implements AutoCloseable {
 
     Blobs(HayloftClient client, GatewayConfig config) {
         this.client = client;
-        this.reclaimer = new Reclaimer(client::delete, RECLAIM_QUEUE_MAX, RECLAIM_WORKERS, RECLAIM_DRAIN);
+        this.reclaimer = new Reclaimer(this::deleteBlob, RECLAIM_QUEUE_MAX, RECLAIM_WORKERS, RECLAIM_DRAIN);
         this.chunkBytes = config.chunkBytes();
         this.cacheObjectBytesMax = config.cacheObjectBytesMax();
         this.cache = config.cacheBytes() <= 0 ? null : Caffeine.newBuilder()
@@ -215,6 +216,17 @@ final class Blobs implements AutoCloseable {
             fids.add(c.getFid());
         }
         reclaimer.free(fids);
+    }
+
+    /** Deletes a blob; one already gone (the orphan audit may have found it first) is no failure. */
+    private void deleteBlob(Fid fid) {
+        try {
+            client.delete(fid);
+        } catch (HayloftException e) {
+            if (e.code() != ErrorCode.DELETED && e.code() != ErrorCode.NOT_FOUND) {
+                throw e;
+            }
+        }
     }
 
     /** Deletes what is still queued for deletion, for a while, then stops deleting in the background. */
