@@ -62,6 +62,39 @@ class PlainS3Test {
         }
     }
 
+    @Test
+    void headLinesSplitAcrossReadsAreJoined() throws Exception {
+        // The answer arrives a few bytes at a time, cut inside CR LF and inside header names.
+        String answer = "HTTP/1.1 200 OK\r\nServer: Canned\r\nContent-Length: 5\r\n\r\nhello";
+        try (ServerSocket server = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+                PlainS3 s3 = new PlainS3(URI.create("http://127.0.0.1:" + server.getLocalPort()), "ak", "sk",
+                        "us-east-1")) {
+            server.setSoTimeout(10_000);
+            CompletableFuture<Void> serving = CompletableFuture.runAsync(() -> {
+                try (Socket s = server.accept()) {
+                    s.setTcpNoDelay(true);
+                    s.setSoTimeout(10_000);
+                    InputStream in = s.getInputStream();
+                    while (in.read() != '\n') {
+                        // the request line is enough: the answer does not depend on the rest
+                    }
+                    byte[] bytes = answer.getBytes(StandardCharsets.ISO_8859_1);
+                    for (int i = 0; i < bytes.length; i += 3) {
+                        s.getOutputStream().write(bytes, i, Math.min(3, bytes.length - i));
+                        s.getOutputStream().flush();
+                        Thread.sleep(2);
+                    }
+                    s.getInputStream().readNBytes(1); // until the client closes
+                } catch (IOException | InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertThat(s3.get("b", "k")).isEqualTo(5);
+            s3.close();
+            serving.get(10, TimeUnit.SECONDS);
+        }
+    }
+
     /** Answers each request, over whatever connection it comes, with the next canned answer. */
     private static final class CannedServer implements AutoCloseable {
         private final ServerSocket socket = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
