@@ -62,13 +62,13 @@ import org.slf4j.LoggerFactory;
  * the volume still has the set the task started from; then every replica is told its set, the
  * secondaries catch up with the primary, and only then is the volume unsealed and made writable.
  * Replicas are dropped only when the volume has its full set of live replicas elsewhere.
- * A failed task is retried with a growing pause (at most a minute).
+ * A failed task is retried with a growing pause (at most a minute), cut short when a store
+ * comes back ({@link RepairRetries}).
  */
 final class RepairManager {
     private static final Logger log = LoggerFactory.getLogger(RepairManager.class);
     private static final long STORE_CALL_MS = 30_000;
     private static final long COPY_CALL_HOURS = 24;
-    private static final long RETRY_MAX_MS = 60_000;
     private static final long RATE_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     enum Kind {
@@ -130,8 +130,7 @@ final class RepairManager {
     private final Map<String, Long> salts = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Integer, Task> running = new ConcurrentHashMap<>();
     private volatile List<Task> queued = List.of();
-    private final Map<Integer, Long> retryAt = new ConcurrentHashMap<>();
-    private final Map<Integer, Integer> failures = new ConcurrentHashMap<>();
+    private final RepairRetries retries = new RepairRetries();
     /** When a live store was first seen without a replica it should hold, by "volume/store". */
     private final Map<String, Long> missingSince = new HashMap<>();
     /** Volumes whose replicas report different last sequences: which, and since when. */
@@ -164,8 +163,16 @@ final class RepairManager {
         }
         sample();
         Map<String, StoreInfo> stores = new HashMap<>();
+        Set<String> live = new HashSet<>();
         for (StoreInfo s : node.readLocal(st -> st.volumes().stores())) {
             stores.put(s.getStoreId(), s);
+            if (s.getState() == StoreState.STORE_LIVE) {
+                live.add(s.getStoreId());
+            }
+        }
+        Set<String> back = retries.storesLive(live);
+        if (!back.isEmpty()) {
+            log.info("store(s) {} live again: failed repairs are tried again now, not after their pause", back);
         }
         List<VolumeInfo> volumes = node.readLocal(st -> st.volumes().volumes());
         List<Task> plan = new ArrayList<>();
@@ -191,8 +198,7 @@ final class RepairManager {
         long now = System.nanoTime();
         List<Task> waiting = new ArrayList<>();
         for (Task t : plan) {
-            Long at = retryAt.get(t.volume.getVolumeId());
-            if (at != null && now - at < 0) {
+            if (retries.waiting(t.volume.getVolumeId(), now)) {
                 waiting.add(t);
             } else if (running.size() < node.config().repairsAtOnce()
                     && running.putIfAbsent(t.volume.getVolumeId(), t) == null) {
@@ -471,13 +477,10 @@ final class RepairManager {
                 }
                 done.incrementAndGet();
                 salts.keySet().removeIf(k -> k.startsWith(id + "/"));
-                failures.remove(id);
-                retryAt.remove(id);
+                retries.succeeded(id);
             } catch (MetaException | RuntimeException e) {
                 failed.incrementAndGet();
-                int n = failures.merge(id, 1, Integer::sum);
-                long pause = Math.min(RETRY_MAX_MS, 1000L << Math.min(6, n - 1));
-                retryAt.put(id, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause));
+                long pause = retries.failed(id, System.nanoTime());
                 log.warn("repair ({}) of volume {} failed, retried in {} ms: {}", t.kind.label, id, pause,
                         e.getMessage());
             } finally {
