@@ -70,7 +70,11 @@ class ChaosTest {
                 unhealed = Healing.unhealed(cluster);
             }
             healNanos = System.nanoTime() - healStart;
-            assertThat(unhealed).as("healed within %d s of the last fault; logs in %s", HEAL_BOUND_SECONDS, dir)
+            if (unhealed.isPresent()) {
+                cluster.dumpThreads(); // what the repairs still running are waiting for
+            }
+            assertThat(unhealed).as("healed within %d s of the last fault; logs and thread dumps in %s",
+                    HEAL_BOUND_SECONDS, dir)
                     .isEmpty();
 
             Checker checker = new Checker(history.ops());

@@ -229,6 +229,37 @@ final class ProcessCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes the threads of every running process to NAME-threads.txt beside its log (with the
+     * test JVM's jcmd), for a failure that shows no error, such as a repair that never ends.
+     * Best effort: a process that does not answer is skipped.
+     */
+    void dumpThreads() {
+        String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+        List<Node> all = new ArrayList<>(metas);
+        all.addAll(stores);
+        all.addAll(gateways);
+        for (Node n : all) {
+            Process p = n.process;
+            if (p == null || !p.isAlive() || n.paused) {
+                continue;
+            }
+            Path out = n.log.resolveSibling(n.name + "-threads.txt");
+            try {
+                Process dump = new ProcessBuilder(jcmd, String.valueOf(p.pid()), "Thread.print")
+                        .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+                if (!dump.waitFor(30, TimeUnit.SECONDS)) {
+                    dump.destroyForcibly();
+                }
+            } catch (IOException e) {
+                // skipped: the dump is an aid, the failure is reported anyway
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
     private static void run(String... cmd) {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
