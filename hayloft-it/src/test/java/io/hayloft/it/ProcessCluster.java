@@ -246,8 +246,11 @@ final class ProcessCluster implements AutoCloseable {
             }
             Path out = n.log.resolveSibling(n.name + "-threads.txt");
             try {
-                Process dump = new ProcessBuilder(jcmd, String.valueOf(p.pid()), "Thread.print")
-                        .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+                // Thread.print leaves out virtual threads, where most of Hayloft's work runs.
+                Files.deleteIfExists(out);
+                Process dump = new ProcessBuilder(jcmd, String.valueOf(p.pid()), "Thread.dump_to_file", "-format=text",
+                        out.toAbsolutePath().toString()).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
                 if (!dump.waitFor(30, TimeUnit.SECONDS)) {
                     dump.destroyForcibly();
                 }

@@ -97,6 +97,8 @@ final class RepairManager {
         final long bytesTotal;
         final AtomicLong bytesCopied = new AtomicLong();
         volatile boolean running;
+        /** Why a task not running waits: "queued" for a free slot, or "paused" after a failure. */
+        volatile String waiting = "queued";
 
         Task(Kind kind, VolumeInfo volume, int liveReplicas, String storeId, String sourceId, Set<String> lost,
                 long bytesTotal) {
@@ -111,7 +113,7 @@ final class RepairManager {
 
         RepairTaskInfo info() {
             return RepairTaskInfo.newBuilder().setVolumeId(volume.getVolumeId()).setKind(kind.label)
-                    .setState(running ? "running" : "queued").setStoreId(storeId == null ? "" : storeId)
+                    .setState(running ? "running" : waiting).setStoreId(storeId == null ? "" : storeId)
                     .setSourceStoreId(sourceId == null ? "" : sourceId).setLiveReplicas(liveReplicas)
                     .setBytesCopied(bytesCopied.get()).setBytesTotal(bytesTotal).build();
         }
@@ -199,6 +201,7 @@ final class RepairManager {
         List<Task> waiting = new ArrayList<>();
         for (Task t : plan) {
             if (retries.waiting(t.volume.getVolumeId(), now)) {
+                t.waiting = "paused";
                 waiting.add(t);
             } else if (running.size() < node.config().repairsAtOnce()
                     && running.putIfAbsent(t.volume.getVolumeId(), t) == null) {
