@@ -42,8 +42,11 @@ final class Healing {
             return Optional.of(status.getStoresCount() + " stores registered of " + cluster.stores().size());
         }
         if (status.getRepair().getQueued() > 0 || status.getRepair().getRunning() > 0) {
+            // Done and failed counts tell repairs that end without effect, and are planned again,
+            // from repairs that never start.
             return Optional.of("repairs queued " + status.getRepair().getQueued() + ", running "
-                    + status.getRepair().getRunning() + ": " + status.getRepair().getTasksList().stream()
+                    + status.getRepair().getRunning() + " (done " + status.getRepair().getDone() + ", failed "
+                    + status.getRepair().getFailed() + " since the leader took office): " + status.getRepair().getTasksList().stream()
                     .limit(8).map(t -> t.getKind() + " of volume " + t.getVolumeId() + " (" + t.getState()
                             + (t.getStoreId().isEmpty() ? "" : ", to " + t.getStoreId())
                             + (t.getSourceStoreId().isEmpty() ? "" : ", from " + t.getSourceStoreId()) + ", "
