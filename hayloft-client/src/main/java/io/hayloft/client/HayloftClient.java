@@ -423,20 +423,28 @@ public final class HayloftClient implements AutoCloseable {
         for (int round = 0; ; round++) {
             VolumeInfo v = location(fid.getVolumeId());
             try {
-                String primary = v.getReplicas(0).getAddress();
-                if (local == null || !local.delete(primary, fid)) {
-                    StoreGrpc.newBlockingStub(channels.get(primary))
-                            .withDeadlineAfter(options.writeTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                            .deleteNeedle(DeleteNeedleRequest.newBuilder().setFid(fid).build());
-                }
+                deleteOn(v.getReplicas(0).getAddress(), fid);
                 return;
-            } catch (StatusRuntimeException | HayloftException e) {
-                HayloftException h = e instanceof HayloftException he ? he : HayloftException.from((StatusRuntimeException) e);
+            } catch (HayloftException h) {
                 if (round > 0 || (h.code() != ErrorCode.NOT_PRIMARY && h.code() != ErrorCode.UNAVAILABLE)) {
                     throw h;
                 }
                 locations.invalidate(fid.getVolumeId());
             }
+        }
+    }
+
+    /** Deletes the needle through its primary: in this process when it runs here, else over gRPC. */
+    private void deleteOn(String primary, Fid fid) {
+        if (local != null && local.delete(primary, fid)) {
+            return;
+        }
+        try {
+            StoreGrpc.newBlockingStub(channels.get(primary))
+                    .withDeadlineAfter(options.writeTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                    .deleteNeedle(DeleteNeedleRequest.newBuilder().setFid(fid).build());
+        } catch (StatusRuntimeException e) {
+            throw HayloftException.from(e);
         }
     }
 

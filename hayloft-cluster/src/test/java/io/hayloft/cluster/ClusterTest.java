@@ -336,7 +336,8 @@ class ClusterTest {
                 StoreNode store = cluster.store(Integer.parseInt(replica.getStoreId().substring("store".length())));
                 assertCode(ErrorCode.DELETED, () -> store.server().readLocal(gone));
             }
-            assertCode(ErrorCode.NOT_FOUND, () -> local.delete(gone.toBuilder().setNeedleId(gone.getNeedleId() + 1_000_000).build()));
+            Fid never = gone.toBuilder().setNeedleId(gone.getNeedleId() + 1_000_000).build();
+            assertCode(ErrorCode.NOT_FOUND, () -> local.delete(never));
 
             cluster.stopStore(Integer.parseInt(order.get(1).getStoreId().substring("store".length())));
             assertThat(reader.read(big)).isEqualTo(data);

@@ -19,19 +19,20 @@ import org.junit.jupiter.api.Test;
 class ReclaimerTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
 
-    /** Records who deleted which fid; each deletion by a worker first waits for {@code gate}. */
+    /** Records who deleted which fid; each deletion by a worker first waits for {@link #open}. */
     private static final class Deletions implements Consumer<Fid> {
         final Map<Long, String> byWhom = new ConcurrentHashMap<>();
-        final CountDownLatch gate;
+        private final CountDownLatch gate = new CountDownLatch(1);
 
-        Deletions(CountDownLatch gate) {
-            this.gate = gate;
+        void open() {
+            gate.countDown();
         }
 
         @Override
         public void accept(Fid fid) {
             try {
-                if (Thread.currentThread().getName().startsWith("hayloft-reclaim-") && !gate.await(30, TimeUnit.SECONDS)) {
+                boolean worker = Thread.currentThread().getName().startsWith("hayloft-reclaim-");
+                if (worker && !gate.await(30, TimeUnit.SECONDS)) {
                     throw new IllegalStateException("the test never opened the gate");
                 }
             } catch (InterruptedException e) {
@@ -52,12 +53,11 @@ class ReclaimerTest {
 
     @Test
     void freeReturnsBeforeTheBlobsAreDeletedAndTheWorkersDeleteThemAll() {
-        CountDownLatch gate = new CountDownLatch(1);
-        Deletions deletions = new Deletions(gate);
+        Deletions deletions = new Deletions();
         try (Reclaimer r = new Reclaimer(deletions, 100, 4, WAIT)) {
             r.free(fids(0, 50));
             assertThat(deletions.byWhom).isEmpty();
-            gate.countDown();
+            deletions.open();
             await().atMost(WAIT).until(() -> deletions.byWhom.size() == 50);
             assertThat(deletions.byWhom.values()).allMatch(name -> name.startsWith("hayloft-reclaim-"));
             assertThat(r.queued()).isZero();
@@ -66,8 +66,7 @@ class ReclaimerTest {
 
     @Test
     void whenTheQueueIsFullTheCallerDeletesItself() {
-        CountDownLatch gate = new CountDownLatch(1);
-        Deletions deletions = new Deletions(gate);
+        Deletions deletions = new Deletions();
         try (Reclaimer r = new Reclaimer(deletions, 3, 1, WAIT)) {
             r.free(fids(0, 1));
             await().atMost(WAIT).until(() -> r.queued() == 0); // the one worker holds it, at the gate
@@ -76,18 +75,17 @@ class ReclaimerTest {
             // No room: the caller deletes this one itself, before free returns.
             r.free(fids(4, 5));
             assertThat(deletions.byWhom).containsOnlyKeys(4L).containsEntry(4L, Thread.currentThread().getName());
-            gate.countDown();
+            deletions.open();
             await().atMost(WAIT).until(() -> deletions.byWhom.size() == 5);
         }
     }
 
     @Test
     void closeDeletesWhatIsStillQueued() {
-        CountDownLatch gate = new CountDownLatch(1);
-        Deletions deletions = new Deletions(gate);
+        Deletions deletions = new Deletions();
         Reclaimer r = new Reclaimer(deletions, 1000, 2, WAIT);
         r.free(fids(0, 200));
-        gate.countDown();
+        deletions.open();
         r.close();
         assertThat(deletions.byWhom).hasSize(200);
         // Once closed, a caller deletes its blobs itself.
@@ -97,8 +95,7 @@ class ReclaimerTest {
 
     @Test
     void closeGivesUpAfterItsTimeoutAndStopsTheWorkers() {
-        CountDownLatch never = new CountDownLatch(1);
-        Deletions deletions = new Deletions(never);
+        Deletions deletions = new Deletions(); // never opened
         Reclaimer r = new Reclaimer(deletions, 100, 2, Duration.ofMillis(200));
         r.free(fids(0, 10));
         r.close(); // the two workers wait at the gate until interrupted; eight blobs stay queued

@@ -6,6 +6,7 @@ import io.hayloft.it.ProcessCluster.Node;
 import io.hayloft.proto.v1.CatchUpRecord;
 import io.hayloft.proto.v1.CatchUpRequest;
 import io.hayloft.proto.v1.ClusterStatusResponse;
+import io.hayloft.proto.v1.RepairStatus;
 import io.hayloft.proto.v1.StoreGrpc;
 import io.hayloft.proto.v1.StoreInfo;
 import io.hayloft.proto.v1.StoreState;
@@ -44,9 +45,10 @@ final class Healing {
         if (status.getRepair().getQueued() > 0 || status.getRepair().getRunning() > 0) {
             // Done and failed counts tell repairs that end without effect, and are planned again,
             // from repairs that never start.
-            return Optional.of("repairs queued " + status.getRepair().getQueued() + ", running "
-                    + status.getRepair().getRunning() + " (done " + status.getRepair().getDone() + ", failed "
-                    + status.getRepair().getFailed() + " since the leader took office): " + status.getRepair().getTasksList().stream()
+            RepairStatus repair = status.getRepair();
+            return Optional.of("repairs queued " + repair.getQueued() + ", running " + repair.getRunning()
+                    + " (done " + repair.getDone() + ", failed " + repair.getFailed() + " since the leader took office): "
+                    + repair.getTasksList().stream()
                     .limit(8).map(t -> t.getKind() + " of volume " + t.getVolumeId() + " (" + t.getState()
                             + (t.getStoreId().isEmpty() ? "" : ", to " + t.getStoreId())
                             + (t.getSourceStoreId().isEmpty() ? "" : ", from " + t.getSourceStoreId()) + ", "

@@ -149,8 +149,10 @@ final class PlainS3 implements AutoCloseable {
             }
         }
 
-        /** Reads one response; returns its body's length, which is read and dropped. */
-        /** Reads the answer, skipping its body; returns the body's length; throws unless its status is in {@code ok}. */
+        /**
+         * Reads the answer, skipping its body; returns the body's length; throws unless its
+         * status is in {@code ok}.
+         */
         long expect(Set<Integer> ok) throws IOException {
             try {
                 String statusLine = line();
