@@ -15,10 +15,12 @@ import io.hayloft.proto.v1.ErrorCode;
 import io.hayloft.proto.v1.ReadNeedleRequest;
 import io.hayloft.proto.v1.ReadNeedleResponse;
 import io.hayloft.proto.v1.Fid;
+import io.hayloft.proto.v1.HeartbeatRequest;
 import io.hayloft.proto.v1.StoreGrpc;
 import io.hayloft.proto.v1.StoreInfo;
 import io.hayloft.proto.v1.StoreState;
 import io.hayloft.proto.v1.VolumeInfo;
+import io.hayloft.proto.v1.VolumeReport;
 import io.hayloft.proto.v1.VolumeState;
 import io.hayloft.proto.v1.WriteHeader;
 import io.hayloft.proto.v1.WriteSmallNeedleRequest;
@@ -173,6 +175,49 @@ class RepairTest {
         SeededBlobs.readAll(client, seed, 200, whileAway, 4);
         List<Fid> more = SeededBlobs.writeAll(client, seed, 220, 300, 4);
         SeededBlobs.readAll(client, seed, 220, more, 4);
+    }
+
+    /**
+     * Replicas outside their volume's set report themselves sealed: a returning store's replicas
+     * sealed before it left, and after each rejoin the replica it replaced, which the rejoin seals.
+     * Only the set's own reports make a volume read-only. Found by the fault-injection suite: such
+     * reports sealed the volume again after every catch-up, the catch-ups took every repair slot
+     * over and over, and the drops and rejoins that would have ended them never ran.
+     */
+    @Test
+    void sealedReplicasOutsideTheirSetDoNotSealTheirVolumes() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("RepairTest seed " + seed);
+        start(4);
+        List<Fid> fids = SeededBlobs.writeAll(client, seed, 0, 200, 8);
+        Set<Integer> held = volumesOn("store0");
+        assertThat(held).isNotEmpty();
+        for (int id : held) {
+            cluster.store(0).server().volumes().get(id).seal();
+        }
+        cluster.stopStore(0);
+        await().atMost(Duration.ofSeconds(20)).until(() -> cluster.storeState(0) == StoreState.STORE_DEAD);
+        cluster.awaitHealed(Duration.ofSeconds(60));
+        assertThat(volumesOn("store0")).isEmpty();
+
+        // What the returning store says first: its old replicas are sealed.
+        HeartbeatRequest.Builder beat = HeartbeatRequest.newBuilder().setStoreId("store0");
+        for (int id : held) {
+            beat.addVolumes(VolumeReport.newBuilder().setVolumeId(id).setReadOnly(true));
+        }
+        client.meta().heartbeat(beat.build());
+        for (int id : held) {
+            assertThat(client.meta().lookupVolume(id).getState()).isEqualTo(VolumeState.VOLUME_WRITABLE);
+        }
+
+        cluster.restartStore(0);
+        cluster.awaitStoresLive(Duration.ofSeconds(20));
+        cluster.awaitHealed(Duration.ofSeconds(60));
+        assertThat(client.meta().clusterStatus().getVolumesList()).extracting(VolumeInfo::getState)
+                .containsOnly(VolumeState.VOLUME_WRITABLE);
+        SeededBlobs.readAll(client, seed, 0, fids, 8);
+        List<Fid> more = SeededBlobs.writeAll(client, seed, 200, 300, 4);
+        SeededBlobs.readAll(client, seed, 200, more, 4);
     }
 
     /**

@@ -53,6 +53,18 @@ final class Liveness {
         reportsByStore.put(heartbeat.getStoreId(), Map.copyOf(reports));
     }
 
+    /**
+     * Forgets a store's report of a replica it has just dropped, so that the replica is not
+     * planned for dropping again before the store's next heartbeat says it is gone.
+     */
+    void dropped(String storeId, int volumeId) {
+        reportsByStore.computeIfPresent(storeId, (id, reports) -> {
+            Map<Integer, VolumeReport> left = new HashMap<>(reports);
+            left.remove(volumeId);
+            return Map.copyOf(left);
+        });
+    }
+
     void registered(String storeId) {
         lastBeat.put(storeId, System.nanoTime());
     }

@@ -150,17 +150,34 @@ final class MetaService extends MetaGrpc.MetaImplBase {
             }
             for (VolumeReport r : request.getVolumesList()) {
                 if (r.getReadOnly()) {
-                    markReadOnlyIfWritable(r.getVolumeId(), "store " + request.getStoreId() + " reports it read-only");
+                    markReadOnlyIfWritable(r.getVolumeId(), request.getStoreId(), "reports it read-only");
                 }
             }
             return HeartbeatResponse.getDefaultInstance();
         });
     }
 
-    private void markReadOnlyIfWritable(int volumeId, String why) throws MetaException {
-        VolumeState state = node.readLocal(s -> s.volumes().volume(volumeId).getState());
-        if (state == VolumeState.VOLUME_WRITABLE) {
-            log.info("volume {} turns read-only: {}", volumeId, why);
+    /**
+     * Makes a writable volume read-only when a store of its replica set says its replica is (or
+     * failed a write). A store outside the set is not heard: its replica is one the set replaced
+     * while it was away, sealed by an earlier repair, and is dropped or rejoins; taken as the
+     * volume's, its seal would undo every catch-up of the volume as soon as it was done.
+     */
+    private void markReadOnlyIfWritable(int volumeId, String storeId, String why) throws MetaException {
+        VolumeInfo v;
+        try {
+            v = node.readLocal(s -> s.volumes().volume(volumeId));
+        } catch (MetaException e) {
+            if (e.code() == ErrorCode.NO_SUCH_VOLUME) {
+                return; // a replica whose creation meta never recorded
+            }
+            throw e;
+        }
+        if (v.getReplicasList().stream().noneMatch(r -> r.getStoreId().equals(storeId))) {
+            return;
+        }
+        if (v.getState() == VolumeState.VOLUME_WRITABLE) {
+            log.info("volume {} turns read-only: store {} {}", volumeId, storeId, why);
             node.propose(MetaCommand.newBuilder().setSetVolumeState(SetVolumeStateCommand.newBuilder()
                     .setVolumeId(volumeId).setState(VolumeState.VOLUME_READONLY)));
         }
@@ -171,7 +188,7 @@ final class MetaService extends MetaGrpc.MetaImplBase {
             StreamObserver<ReportVolumeFailureResponse> out) {
         answer(out, () -> {
             node.requireLeader();
-            markReadOnlyIfWritable(request.getVolumeId(), "store " + request.getStoreId() + ": " + request.getReason());
+            markReadOnlyIfWritable(request.getVolumeId(), request.getStoreId(), "failed it: " + request.getReason());
             return ReportVolumeFailureResponse.getDefaultInstance();
         });
     }

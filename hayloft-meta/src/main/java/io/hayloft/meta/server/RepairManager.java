@@ -630,6 +630,7 @@ final class RepairManager {
         }
         call(s, "drop volume " + id, STORE_CALL_MS,
                 stub -> stub.dropVolume(DropVolumeRequest.newBuilder().setVolumeId(id).build()));
+        liveness.dropped(t.storeId, id);
         log.info("volume {}: dropped the replica on store {}, which is no longer in its set", id, t.storeId);
     }
 
