@@ -180,9 +180,11 @@ class RepairTest {
     /**
      * Replicas outside their volume's set report themselves sealed: a returning store's replicas
      * sealed before it left, and after each rejoin the replica it replaced, which the rejoin seals.
-     * Only the set's own reports make a volume read-only. Found by the fault-injection suite: such
-     * reports sealed the volume again after every catch-up, the catch-ups took every repair slot
-     * over and over, and the drops and rejoins that would have ended them never ran.
+     * Only the set's own reports make a volume read-only, and a sealed replica that rejoins is
+     * unsealed to take what it missed. Found by the fault-injection suite: such reports sealed the
+     * volume again after every catch-up, the catch-ups took every repair slot over and over, and
+     * the drops and rejoins that would have ended them never ran; and a sealed replica refused the
+     * records of its rejoin, which failed again and again.
      */
     @Test
     void sealedReplicasOutsideTheirSetDoNotSealTheirVolumes() throws Exception {
@@ -199,6 +201,8 @@ class RepairTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> cluster.storeState(0) == StoreState.STORE_DEAD);
         cluster.awaitHealed(Duration.ofSeconds(60));
         assertThat(volumesOn("store0")).isEmpty();
+        // Records its old replicas lack: a rejoin appends them to a sealed replica.
+        List<Fid> whileAway = SeededBlobs.writeAll(client, seed, 200, 260, 4);
 
         // What the returning store says first: its old replicas are sealed.
         HeartbeatRequest.Builder beat = HeartbeatRequest.newBuilder().setStoreId("store0");
@@ -216,8 +220,9 @@ class RepairTest {
         assertThat(client.meta().clusterStatus().getVolumesList()).extracting(VolumeInfo::getState)
                 .containsOnly(VolumeState.VOLUME_WRITABLE);
         SeededBlobs.readAll(client, seed, 0, fids, 8);
-        List<Fid> more = SeededBlobs.writeAll(client, seed, 200, 300, 4);
-        SeededBlobs.readAll(client, seed, 200, more, 4);
+        SeededBlobs.readAll(client, seed, 200, whileAway, 4);
+        List<Fid> more = SeededBlobs.writeAll(client, seed, 260, 300, 4);
+        SeededBlobs.readAll(client, seed, 260, more, 4);
     }
 
     /**

@@ -184,7 +184,15 @@ final class VolumeRepairs {
                     log.info("volume {}: the replica here is kept and brought level with the copy's source", id);
                     sets.put(kept);
                 }
-                return volumes.get(id);
+                Volume volume = volumes.get(id);
+                if (volume.isSealed()) {
+                    // Sealed by the repair that replaced it, or by a failed write before it left:
+                    // it joins as a secondary, which takes its source's records, and the catch-up
+                    // that ends the repair would unseal it anyway.
+                    log.info("volume {}: the replica here is unsealed to take the copy's records", id);
+                    volume.unseal();
+                }
+                return volume;
             }
             if (present || volumes.failures().containsKey(id)) {
                 log.info("volume {}: the replica here is dropped before the copy", id);
