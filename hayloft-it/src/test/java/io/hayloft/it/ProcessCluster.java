@@ -173,7 +173,7 @@ final class ProcessCluster implements AutoCloseable {
     void start(Node n) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-Xss512k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "--enable-native-access=ALL-UNNAMED"));
+                "--enable-native-access=ALL-UNNAMED", "-DHAYLOFT_LOG_LEVEL=INFO"));
         if (Runtime.version().feature() >= 23) {
             cmd.add("--sun-misc-unsafe-memory-access=allow");
         }
