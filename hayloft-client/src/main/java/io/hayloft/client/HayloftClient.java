@@ -57,7 +57,7 @@ public final class HayloftClient implements AutoCloseable {
     private static final long EXCLUDE_NANOS = TimeUnit.SECONDS.toNanos(60);
 
     private final ClientOptions options;
-    private final Channels channels = new Channels();
+    private final Channels channels;
     private final MetaClient meta;
     private final Lease[] leases;
     private final ReentrantLock[] leaseLocks;
@@ -91,6 +91,7 @@ public final class HayloftClient implements AutoCloseable {
     private HayloftClient(ClientOptions options, LocalStores local) {
         this.options = options;
         this.local = local;
+        this.channels = local == null ? new Channels() : new Channels(local::inProcessName);
         this.meta = new MetaClient(options.metaAddresses(), channels, options.metaCallTimeout(),
                 options.metaRetryBudget());
         this.leases = new Lease[options.leaseSlots()];

@@ -36,4 +36,12 @@ public interface LocalStores {
      * @throws HayloftException with the store's error code when the delete fails
      */
     boolean delete(String address, Fid fid);
+
+    /**
+     * The name of the in-process gRPC server of the node serving {@code address} in this process
+     * (a meta peer), which calls to that address then go through; null when none does.
+     */
+    default String inProcessName(String address) {
+        return null;
+    }
 }

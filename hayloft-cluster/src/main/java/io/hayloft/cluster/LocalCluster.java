@@ -8,6 +8,7 @@ import io.hayloft.client.LoopbackPorts;
 import io.hayloft.client.MetaClient;
 import io.hayloft.meta.raft.MetaGroup;
 import io.hayloft.meta.server.MetaConfig;
+import io.hayloft.meta.server.MetaNode;
 import io.hayloft.proto.v1.ClusterStatusResponse;
 import io.hayloft.proto.v1.Fid;
 import io.hayloft.proto.v1.MetaPeer;
@@ -273,7 +274,7 @@ public final class LocalCluster implements AutoCloseable {
         return HayloftClient.connect(ClientOptions.of(metaAddresses()).withLeaseSlots(1), localStores());
     }
 
-    /** This cluster's running stores, called in the process. */
+    /** This cluster's running stores, called in the process, and its meta peers' in-process servers. */
     public LocalStores localStores() {
         return new LocalStores() {
             @Override
@@ -300,6 +301,18 @@ public final class LocalCluster implements AutoCloseable {
                 }
                 s.server().deleteLocal(fid);
                 return true;
+            }
+
+            @Override
+            public String inProcessName(String address) {
+                List<String> addresses = metaAddresses();
+                for (int i = 0; i < addresses.size(); i++) {
+                    MetaNode n = meta.node(i);
+                    if (n != null && addresses.get(i).equals(address)) {
+                        return n.inProcessName();
+                    }
+                }
+                return null;
             }
         };
     }

@@ -2,6 +2,7 @@ package io.hayloft.meta.server;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.Server;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.hayloft.client.Channels;
 import io.hayloft.meta.MetaException;
@@ -105,6 +106,8 @@ public final class MetaNode implements AutoCloseable {
     private final RepairManager repairs;
     private final OrphanAudit orphans;
     private final Server api;
+    /** The same service for callers in this process ({@link #inProcessName}). */
+    private final Server apiInProcess;
     private final Thread leaderDuties;
     private volatile boolean closed;
 
@@ -125,16 +128,24 @@ public final class MetaNode implements AutoCloseable {
         repairs = new RepairManager(this, liveness, growth, storeChannels);
         orphans = new OrphanAudit(this, storeChannels);
         Server server = null;
+        Server inProcess = null;
         try {
             raft.start();
-            server = NettyServerBuilder.forAddress(socketAddress(self.apiAddress())).executor(executor)
-                    .addService(new MetaService(this, liveness, growth, repairs, orphans)).build().start();
+            MetaService service = new MetaService(this, liveness, growth, repairs, orphans);
+            InetSocketAddress address = socketAddress(self.apiAddress());
+            server = NettyServerBuilder.forAddress(address).executor(executor).addService(service).build().start();
+            inProcess = InProcessServerBuilder.forName(Channels.inProcess(address.getHostString() + ":"
+                    + server.getPort())).executor(executor).addService(service).build().start();
         } catch (IOException | RuntimeException e) {
+            if (server != null) {
+                server.shutdownNow();
+            }
             raft.close();
             executor.shutdownNow();
             throw e;
         }
         api = server;
+        apiInProcess = inProcess;
         leaderDuties = Thread.ofVirtual().name("meta-leader-duties-" + self.id()).start(this::leaderDuties);
     }
 
@@ -199,6 +210,14 @@ public final class MetaNode implements AutoCloseable {
     /** The port the Meta gRPC service listens on. */
     public int apiPort() {
         return api.getPort();
+    }
+
+    /**
+     * The name of the in-process server that answers as this peer's API port does, for callers in
+     * the same process ({@link Channels#Channels(java.util.function.Function)}).
+     */
+    public String inProcessName() {
+        return Channels.inProcess(socketAddress(config.self().apiAddress()).getHostString() + ":" + apiPort());
     }
 
     public boolean isLeader() {
@@ -433,6 +452,7 @@ public final class MetaNode implements AutoCloseable {
         closed = true;
         leaderDuties.interrupt();
         api.shutdownNow();
+        apiInProcess.shutdownNow();
         try {
             api.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -5,18 +5,23 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.hayloft.client.Channels;
 import io.hayloft.client.HayloftException;
+import io.hayloft.client.LoopbackPorts;
 import io.hayloft.client.MetaClient;
 import io.hayloft.meta.raft.MetaGroup;
 import io.hayloft.proto.WireErrors;
+import io.hayloft.proto.v1.BucketInfo;
 import io.hayloft.proto.v1.Chunk;
 import io.hayloft.proto.v1.CreateBucketRequest;
 import io.hayloft.proto.v1.Error;
 import io.hayloft.proto.v1.ErrorCode;
 import io.hayloft.proto.v1.Fid;
 import io.hayloft.proto.v1.HeartbeatRequest;
+import io.hayloft.proto.v1.ListBucketsRequest;
 import io.hayloft.proto.v1.ListObjectsRequest;
 import io.hayloft.proto.v1.MetaGrpc;
 import io.hayloft.proto.v1.ObjectInfo;
@@ -106,6 +111,36 @@ class MetaNodeTest {
                 assertThat(restarted.getObject("alone", "c" + c + "/k" + k).getChunks(0).getFid().getNeedleId())
                         .isEqualTo(c * 1000L + 30 + k);
             }
+        }
+    }
+
+    /**
+     * A caller in the peer's process reaches it through its in-process server (as the one-process
+     * server's gateway does), with the same answers, and none once the peer is closed.
+     */
+    @Test
+    void aCallerInThePeersProcessReachesItWithoutTheNetwork() throws Exception {
+        group = MetaGroup.start(dir, 1, c -> c.withSnapshotEveryEntries(50));
+        MetaNode node = group.node(0);
+        await().atMost(Duration.ofSeconds(30)).until(node::isLeader);
+        String inProcess = node.inProcessName();
+        // Nothing listens at this address: only the in-process server can answer for it.
+        String nowhere = "127.0.0.1:" + LoopbackPorts.free();
+        try (Channels channels = new Channels(a -> a.equals(nowhere) ? inProcess : null)) {
+            MetaGrpc.MetaBlockingStub near = MetaGrpc.newBlockingStub(channels.get(nowhere))
+                    .withDeadlineAfter(30, TimeUnit.SECONDS);
+            near.createBucket(CreateBucketRequest.newBuilder().setBucket("near").build());
+            assertThatThrownBy(() -> near.createBucket(CreateBucketRequest.newBuilder().setBucket("near").build()))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(
+                            WireErrors.fromThrowable(e).map(Error::getCode)).contains(ErrorCode.BUCKET_EXISTS));
+            client = MetaClient.connect(group.apiAddresses());
+            assertThat(client.listBuckets()).extracting(BucketInfo::getName).contains("near");
+
+            group.stopPeer(0);
+            assertThatThrownBy(() -> MetaGrpc.newBlockingStub(channels.get(nowhere))
+                    .withDeadlineAfter(5, TimeUnit.SECONDS).listBuckets(ListBucketsRequest.getDefaultInstance()))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class,
+                            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
         }
     }
 
