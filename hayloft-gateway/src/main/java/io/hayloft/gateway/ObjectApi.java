@@ -9,10 +9,14 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import org.w3c.dom.Element;
 
 /** Objects: PUT, GET, HEAD, DELETE, DeleteObjects and CopyObject. */
@@ -21,6 +25,8 @@ final class ObjectApi {
     static final int USER_METADATA_BYTES_MAX = 2048;
     static final int KEY_BYTES_MAX = 1024;
     private static final int DELETE_KEYS_MAX = 1000;
+    /** Deletes of one DeleteObjects request under way at once. */
+    private static final int DELETES_IN_FLIGHT = 32;
     /** Largest PUT body whose name is announced while it is stored ({@link ObjectNames#announcePut}). */
     private static final long ANNOUNCED_BYTES_MAX = 1 << 20;
 
@@ -121,29 +127,69 @@ final class ObjectApi {
         if (objects.isEmpty() || objects.size() > DELETE_KEYS_MAX) {
             throw new S3Exception(S3Error.MALFORMED_XML);
         }
-        Xml x = Xml.root("DeleteResult");
+        List<String> keys = new ArrayList<>(objects.size());
         for (Element obj : objects) {
             String key = Xml.childText(obj, "Key");
             if (key == null) {
                 throw new S3Exception(S3Error.MALFORMED_XML);
             }
-            try {
-                checkKey(key);
-                blobs.free(client.meta().deleteObject(r.bucket(), key));
-                if (!quiet) {
-                    x.start("Deleted").el("Key", key).end();
-                }
-            } catch (S3Exception e) {
-                x.start("Error").el("Key", key).el("Code", e.error().code()).el("Message", e.getMessage()).end();
-            } catch (HayloftException e) {
-                if (e.code() == io.hayloft.proto.v1.ErrorCode.NO_SUCH_BUCKET) {
-                    throw e;
-                }
-                S3Exception s3 = Errors.toS3(e);
-                x.start("Error").el("Key", key).el("Code", s3.error().code()).el("Message", s3.getMessage()).end();
+            keys.add(key);
+        }
+        Deleted[] outcomes = new Deleted[keys.size()];
+        // Deleted side by side, the names share Raft batches: one after the other, each would
+        // wait for a Raft round of its own.
+        Semaphore inFlight = new Semaphore(DELETES_IN_FLIGHT);
+        try (ExecutorService deleters = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < keys.size(); i++) {
+                int index = i;
+                inFlight.acquireUninterruptibly();
+                deleters.execute(() -> {
+                    try {
+                        outcomes[index] = deleteOne(r.bucket(), keys.get(index));
+                    } finally {
+                        inFlight.release();
+                    }
+                });
+            }
+        }
+        Xml x = Xml.root("DeleteResult");
+        for (int i = 0; i < keys.size(); i++) {
+            Deleted d = outcomes[i];
+            if (d.fatal() != null) {
+                throw d.fatal();
+            }
+            if (d.error() != null) {
+                x.start("Error").el("Key", keys.get(i)).el("Code", d.error().error().code())
+                        .el("Message", d.error().getMessage()).end();
+            } else if (!quiet) {
+                x.start("Deleted").el("Key", keys.get(i)).end();
             }
         }
         BucketApi.sendXml(res, x);
+    }
+
+    /**
+     * What became of one key of a DeleteObjects: deleted (both null), refused for itself
+     * ({@code error}), or failed in a way that fails the whole request ({@code fatal}: the bucket
+     * is gone, or an unexpected failure).
+     */
+    private record Deleted(S3Exception error, RuntimeException fatal) {}
+
+    private Deleted deleteOne(String bucket, String key) {
+        try {
+            checkKey(key);
+            blobs.free(client.meta().deleteObject(bucket, key));
+            return new Deleted(null, null);
+        } catch (S3Exception e) {
+            return new Deleted(e, null);
+        } catch (HayloftException e) {
+            if (e.code() == io.hayloft.proto.v1.ErrorCode.NO_SUCH_BUCKET) {
+                return new Deleted(null, e);
+            }
+            return new Deleted(Errors.toS3(e), null);
+        } catch (RuntimeException e) {
+            return new Deleted(null, e);
+        }
     }
 
     /**

@@ -28,6 +28,7 @@ import software.amazon.awssdk.services.s3.model.CompletedMultipartUpload;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CopyObjectResponse;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
+import software.amazon.awssdk.services.s3.model.DeletedObject;
 import software.amazon.awssdk.services.s3.model.EncodingType;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
@@ -37,6 +38,7 @@ import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.ListPartsResponse;
 import software.amazon.awssdk.services.s3.model.MetadataDirective;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.S3Error;
 import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 
@@ -198,18 +200,28 @@ class S3ApiTest {
     void deleteObjectsInOneCall() {
         s3.createBucket(b -> b.bucket("batch"));
         List<ObjectIdentifier> ids = new ArrayList<>();
-        for (int i = 0; i < 30; i++) {
+        // More keys than are deleted at once, answered in the order asked.
+        for (int i = 0; i < 300; i++) {
             String key = "k" + i;
             s3.putObject(b -> b.bucket("batch").key(key), RequestBody.fromString(key));
             ids.add(ObjectIdentifier.builder().key(key).build());
         }
         ids.add(ObjectIdentifier.builder().key("missing").build());
+        String tooLong = "x".repeat(1025);
+        ids.add(150, ObjectIdentifier.builder().key(tooLong).build());
         DeleteObjectsResponse r = s3.deleteObjects(b -> b.bucket("batch").delete(d -> d.objects(ids)));
-        assertThat(r.deleted()).hasSize(31);
-        assertThat(r.errors()).isEmpty();
+        List<String> asked = ids.stream().map(ObjectIdentifier::key).filter(k -> !k.equals(tooLong)).toList();
+        assertThat(r.deleted()).extracting(DeletedObject::key).containsExactlyElementsOf(asked);
+        assertThat(r.errors()).singleElement().satisfies(e -> {
+            assertThat(e.key()).isEqualTo(tooLong);
+            assertThat(e.code()).isEqualTo("KeyTooLongError");
+        });
         assertThat(s3.listObjectsV2(b -> b.bucket("batch")).contents()).isEmpty();
         DeleteObjectsResponse quiet = s3.deleteObjects(b -> b.bucket("batch").delete(d -> d.objects(ids).quiet(true)));
         assertThat(quiet.deleted()).isEmpty();
+        assertThat(quiet.errors()).extracting(S3Error::key).containsExactly(tooLong);
+        assertS3Error(() -> s3.deleteObjects(b -> b.bucket("no-such-batch").delete(d -> d.objects(ids))), 404,
+                "NoSuchBucket");
     }
 
     @Test
