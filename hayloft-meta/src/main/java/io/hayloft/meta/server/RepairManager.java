@@ -111,6 +111,11 @@ final class RepairManager {
             this.bytesTotal = bytesTotal;
         }
 
+        /** The task as {@link RepairRetries} knows it across rounds: volume, kind and store. */
+        String retryKey() {
+            return volume.getVolumeId() + "/" + kind.label + "/" + (storeId == null ? "" : storeId);
+        }
+
         RepairTaskInfo info() {
             return RepairTaskInfo.newBuilder().setVolumeId(volume.getVolumeId()).setKind(kind.label)
                     .setState(running ? "running" : waiting).setStoreId(storeId == null ? "" : storeId)
@@ -200,7 +205,7 @@ final class RepairManager {
         long now = System.nanoTime();
         List<Task> waiting = new ArrayList<>();
         for (Task t : plan) {
-            if (retries.waiting(t.volume.getVolumeId(), now)) {
+            if (retries.waiting(t.retryKey(), now)) {
                 t.waiting = "paused";
                 waiting.add(t);
             } else if (running.size() < node.config().repairsAtOnce()
@@ -480,10 +485,10 @@ final class RepairManager {
                 }
                 done.incrementAndGet();
                 salts.keySet().removeIf(k -> k.startsWith(id + "/"));
-                retries.succeeded(id);
+                retries.succeeded(t.retryKey());
             } catch (MetaException | RuntimeException e) {
                 failed.incrementAndGet();
-                long pause = retries.failed(id, System.nanoTime());
+                long pause = retries.failed(t.retryKey(), System.nanoTime());
                 log.warn("repair ({}) of volume {} failed, retried in {} ms: {}", t.kind.label, id, pause,
                         e.getMessage());
             } finally {

@@ -7,9 +7,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * When a failed repair of a volume is tried again: after 1 s, then twice as long after each
- * further failure, up to a minute, so that a repair that cannot succeed (its source or target
- * gone) does not hammer the stores.
+ * When a failed repair is tried again: after 1 s, then twice as long after each further failure,
+ * up to a minute, so that a repair that cannot succeed (its source or target gone) does not
+ * hammer the stores. A repair is known by its key: its volume, its kind and its store. Another
+ * repair of the same volume that succeeds meanwhile (a catch-up between two failed rejoins) does
+ * not start the count again.
  *
  * <p>A pause is cut short when a store becomes live that was not at the previous look: most
  * repairs fail because a store they needed was away, and the one that came back may be it.
@@ -21,27 +23,27 @@ final class RepairRetries {
     static final long FIRST_PAUSE_MS = 1_000;
     static final long PAUSE_MAX_MS = 60_000;
 
-    private final Map<Integer, Long> retryAt = new ConcurrentHashMap<>();
-    private final Map<Integer, Integer> failures = new ConcurrentHashMap<>();
+    private final Map<String, Long> retryAt = new ConcurrentHashMap<>();
+    private final Map<String, Integer> failures = new ConcurrentHashMap<>();
     private Set<String> liveStores = Set.of();
 
-    /** Records a failed repair of the volume at {@code nowNanos}; returns the pause before the next try, in ms. */
-    long failed(int volumeId, long nowNanos) {
-        int n = failures.merge(volumeId, 1, Integer::sum);
+    /** Records a failure of the repair at {@code nowNanos}; returns the pause before the next try, in ms. */
+    long failed(String repair, long nowNanos) {
+        int n = failures.merge(repair, 1, Integer::sum);
         long pause = Math.min(PAUSE_MAX_MS, FIRST_PAUSE_MS << Math.min(6, n - 1));
-        retryAt.put(volumeId, nowNanos + TimeUnit.MILLISECONDS.toNanos(pause));
+        retryAt.put(repair, nowNanos + TimeUnit.MILLISECONDS.toNanos(pause));
         return pause;
     }
 
-    /** Forgets the volume's failures: its repair succeeded. */
-    void succeeded(int volumeId) {
-        failures.remove(volumeId);
-        retryAt.remove(volumeId);
+    /** Forgets the repair's failures: it succeeded. */
+    void succeeded(String repair) {
+        failures.remove(repair);
+        retryAt.remove(repair);
     }
 
-    /** Whether a repair of the volume must still wait at {@code nowNanos}. */
-    boolean waiting(int volumeId, long nowNanos) {
-        Long at = retryAt.get(volumeId);
+    /** Whether the repair must still wait at {@code nowNanos}. */
+    boolean waiting(String repair, long nowNanos) {
+        Long at = retryAt.get(repair);
         return at != null && nowNanos - at < 0;
     }
 
