@@ -6,12 +6,19 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
+import io.grpc.Server;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
 import io.hayloft.client.HayloftClient;
 import io.hayloft.proto.WireErrors;
 import io.hayloft.proto.v1.ClusterStatusResponse;
+import io.hayloft.proto.v1.CatchUpRecord;
+import io.hayloft.proto.v1.CatchUpRequest;
 import io.hayloft.proto.v1.ErrorCode;
+import io.hayloft.proto.v1.CopyVolumeProgress;
+import io.hayloft.proto.v1.CopyVolumeRequest;
 import io.hayloft.proto.v1.ReadNeedleRequest;
 import io.hayloft.proto.v1.ReadNeedleResponse;
 import io.hayloft.proto.v1.Fid;
@@ -25,18 +32,23 @@ import io.hayloft.proto.v1.VolumeState;
 import io.hayloft.proto.v1.WriteHeader;
 import io.hayloft.proto.v1.WriteSmallNeedleRequest;
 import io.hayloft.volume.format.NeedleFormat;
+import io.hayloft.store.StoreConfig;
+import io.hayloft.volume.Volume;
 import java.nio.ByteBuffer;
+import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.zip.CRC32C;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -223,6 +235,96 @@ class RepairTest {
         SeededBlobs.readAll(client, seed, 200, whileAway, 4);
         List<Fid> more = SeededBlobs.writeAll(client, seed, 260, 300, 4);
         SeededBlobs.readAll(client, seed, 260, more, 4);
+    }
+
+    /**
+     * A copy's source that stops sending (a store whose disk hangs still answers gRPC's pings) is
+     * given up after the stall limit, not held for the call's 24-hour deadline; a slow source that
+     * keeps sending, each record well within the limit, is not, however long the whole pull takes.
+     * The source here is a relay in front of a real store: silent, or passing each record on late.
+     */
+    @Test
+    void aPullIsGivenUpWhenItsSourceFallsSilentButNotWhenItIsSlow() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("RepairTest seed " + seed);
+        // Heartbeats far apart: meta never hears of the replicas made here behind its back.
+        cluster = LocalCluster.start(dir, LocalCluster.Options.defaults().withMetaPeers(1).withStores(4)
+                .withLiveness(Duration.ofMinutes(10), Duration.ofMinutes(30))
+                .withStoreConfig(StoreConfig.defaults().withPullStallMs(1_000)));
+        client = cluster.client();
+        List<Fid> fids = SeededBlobs.writeAll(client, seed, 0, 48, 4);
+        int volumeId = fids.getFirst().getVolumeId();
+        VolumeInfo v = client.meta().lookupVolume(volumeId);
+        Set<String> holders = new HashSet<>(v.getReplicasList().stream().map(StoreInfo::getStoreId).toList());
+        int target = 0;
+        while (holders.contains(cluster.storeId(target))) {
+            target++;
+        }
+        StoreInfo source = v.getReplicas(0);
+        ManagedChannel toSource = NettyChannelBuilder.forTarget(source.getAddress()).usePlaintext().build();
+        ManagedChannel toTarget = NettyChannelBuilder.forTarget(cluster.store(target).address()).usePlaintext()
+                .build();
+        AtomicBoolean silent = new AtomicBoolean(true);
+        Server relay = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .addService(new StoreGrpc.StoreImplBase() {
+                    @Override
+                    public void catchUp(CatchUpRequest request, StreamObserver<CatchUpRecord> out) {
+                        if (silent.get()) {
+                            return; // never answers
+                        }
+                        try {
+                            Iterator<CatchUpRecord> it = StoreGrpc.newBlockingStub(toSource).catchUp(request);
+                            while (it.hasNext()) {
+                                Thread.sleep(250);
+                                out.onNext(it.next());
+                            }
+                            out.onCompleted();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            out.onError(e);
+                        } catch (RuntimeException e) {
+                            out.onError(e);
+                        }
+                    }
+                }).build().start();
+        try {
+            StoreInfo relayed = source.toBuilder().setAddress("127.0.0.1:" + relay.getPort()).build();
+            List<StoreInfo> replicas = new ArrayList<>(v.getReplicasList());
+            replicas.add(StoreInfo.newBuilder().setStoreId(cluster.storeId(target))
+                    .setAddress(cluster.store(target).address()).build());
+            CopyVolumeRequest copy = CopyVolumeRequest.newBuilder().setVolumeId(volumeId).addAllReplicas(replicas)
+                    .setSource(relayed).setSalt(seed).build();
+            StoreGrpc.StoreBlockingStub targetStub = StoreGrpc.newBlockingStub(toTarget);
+
+            // Silent: given up with UNAVAILABLE long before this call's own deadline.
+            assertThatThrownBy(() -> targetStub.withDeadlineAfter(60, java.util.concurrent.TimeUnit.SECONDS)
+                    .copyVolume(copy).forEachRemaining(p -> { }))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                        assertThat(WireErrors.fromThrowable(e).map(io.hayloft.proto.v1.Error::getCode))
+                                .contains(ErrorCode.UNAVAILABLE);
+                        assertThat(e.getMessage()).contains("sent no record of volume " + volumeId);
+                    });
+
+            // Slow: every record comes 250 ms after the one before, the pull takes seconds, and it
+            // is not given up.
+            silent.set(false);
+            Iterator<CopyVolumeProgress> progress = targetStub.withDeadlineAfter(120,
+                    java.util.concurrent.TimeUnit.SECONDS).copyVolume(copy);
+            CopyVolumeProgress last = null;
+            while (progress.hasNext()) {
+                last = progress.next();
+            }
+            assertThat(last.getDone()).isTrue();
+            assertThat(last.getRecordsCopied()).isGreaterThan(6);
+            Volume copied = cluster.store(target).server().volumes().get(volumeId);
+            int sourceIndex = Integer.parseInt(source.getStoreId().substring("store".length()));
+            assertThat(LocalCluster.records(copied))
+                    .isEqualTo(LocalCluster.records(cluster.store(sourceIndex).server().volumes().get(volumeId)));
+        } finally {
+            relay.shutdownNow();
+            toSource.shutdownNow();
+            toTarget.shutdownNow();
+        }
     }
 
     /**

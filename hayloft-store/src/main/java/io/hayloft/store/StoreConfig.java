@@ -19,9 +19,13 @@ package io.hayloft.store;
  *     first scrub one interval after the store starts.
  * @param scrubBytesPerSecond the rate a scrub reads at, so that it does not crowd out client reads.
  *     Range 1 MiB/s to 10 GiB/s. Default 32 MiB/s.
+ * @param pullStallMs how long a copy or catch-up waits for the next record of its source before it
+ *     gives up (UNAVAILABLE, and meta tries again): a source whose disk hangs still answers gRPC's
+ *     pings, and would otherwise hold the repair until its 24-hour deadline. Time this store spends
+ *     on its own (applying, or its rate limit) does not count. Range 100 ms to 1 hour. Default 60 s.
  */
 public record StoreConfig(long bytesInFlightMax, long forwardTimeoutMs, long replicaOrderWaitMs,
-        long scrubIntervalMs, long scrubBytesPerSecond) {
+        long scrubIntervalMs, long scrubBytesPerSecond, long pullStallMs) {
 
     public StoreConfig {
         requireRange("bytesInFlightMax", bytesInFlightMax, 1L << 20, 1L << 40);
@@ -29,27 +33,37 @@ public record StoreConfig(long bytesInFlightMax, long forwardTimeoutMs, long rep
         requireRange("replicaOrderWaitMs", replicaOrderWaitMs, 0, 60_000);
         requireRange("scrubIntervalMs", scrubIntervalMs, 0, 30L * 24 * 3600 * 1000);
         requireRange("scrubBytesPerSecond", scrubBytesPerSecond, 1L << 20, 10L << 30);
+        requireRange("pullStallMs", pullStallMs, 100, 3_600_000);
     }
 
     /** The defaults for production use. */
     public static StoreConfig defaults() {
-        return new StoreConfig(256L << 20, 10_000, 10_000, 24L * 3600 * 1000, 32L << 20);
+        return new StoreConfig(256L << 20, 10_000, 10_000, 24L * 3600 * 1000, 32L << 20, 60_000);
     }
 
     public StoreConfig withBytesInFlightMax(long value) {
-        return new StoreConfig(value, forwardTimeoutMs, replicaOrderWaitMs, scrubIntervalMs, scrubBytesPerSecond);
+        return new StoreConfig(value, forwardTimeoutMs, replicaOrderWaitMs, scrubIntervalMs, scrubBytesPerSecond,
+                pullStallMs);
     }
 
     public StoreConfig withForwardTimeoutMs(long value) {
-        return new StoreConfig(bytesInFlightMax, value, replicaOrderWaitMs, scrubIntervalMs, scrubBytesPerSecond);
+        return new StoreConfig(bytesInFlightMax, value, replicaOrderWaitMs, scrubIntervalMs, scrubBytesPerSecond,
+                pullStallMs);
     }
 
     public StoreConfig withReplicaOrderWaitMs(long value) {
-        return new StoreConfig(bytesInFlightMax, forwardTimeoutMs, value, scrubIntervalMs, scrubBytesPerSecond);
+        return new StoreConfig(bytesInFlightMax, forwardTimeoutMs, value, scrubIntervalMs, scrubBytesPerSecond,
+                pullStallMs);
     }
 
     public StoreConfig withScrub(long intervalMs, long bytesPerSecond) {
-        return new StoreConfig(bytesInFlightMax, forwardTimeoutMs, replicaOrderWaitMs, intervalMs, bytesPerSecond);
+        return new StoreConfig(bytesInFlightMax, forwardTimeoutMs, replicaOrderWaitMs, intervalMs, bytesPerSecond,
+                pullStallMs);
+    }
+
+    public StoreConfig withPullStallMs(long value) {
+        return new StoreConfig(bytesInFlightMax, forwardTimeoutMs, replicaOrderWaitMs, scrubIntervalMs,
+                scrubBytesPerSecond, value);
     }
 
     private static void requireRange(String key, long value, long min, long max) {

@@ -1,5 +1,6 @@
 package io.hayloft.store;
 
+import io.grpc.Context;
 import io.grpc.StatusRuntimeException;
 import io.hayloft.proto.WireErrors;
 import io.hayloft.proto.v1.CatchUpRecord;
@@ -21,9 +22,14 @@ import java.util.Iterator;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -46,6 +52,9 @@ final class VolumeRepairs {
     private static final int APPLYING_MAX = 256;
     private static final long PROGRESS_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final long PULL_DEADLINE_HOURS = 24;
+    /** Looks for stalled pulls; one for the process, as pulls are few and it only compares times. */
+    private static final ScheduledExecutorService STALL_WATCH = Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().daemon().name("hayloft-pull-stall-watch").unstarted(r));
 
     private final String storeId;
     private final VolumeSet volumes;
@@ -53,9 +62,11 @@ final class VolumeRepairs {
     private final PeerChannels peers;
     private final Executor executor;
     private final Object creating;
+    private final long stallNanos;
 
     VolumeRepairs(String storeId, VolumeSet volumes, ReplicaSets sets, PeerChannels peers,
-            Executor executor, Object creating) {
+            Executor executor, Object creating, long pullStallMs) {
+        this.stallNanos = TimeUnit.MILLISECONDS.toNanos(pullStallMs);
         this.storeId = storeId;
         this.volumes = volumes;
         this.sets = sets;
@@ -118,11 +129,30 @@ final class VolumeRepairs {
         while (true) {
             long passRecords = 0;
             Pipeline pipeline = new Pipeline(volume);
+            // The call is made in a context of its own, cancelled when the source has kept this
+            // pull waiting for its next record longer than the stall limit.
+            Context.CancellableContext call = Context.current().withCancellation();
+            AtomicLong waitingSince = new AtomicLong();
+            long checkMs = Math.max(10, TimeUnit.NANOSECONDS.toMillis(stallNanos) / 4);
+            ScheduledFuture<?> watch = STALL_WATCH.scheduleWithFixedDelay(() -> {
+                long since = waitingSince.get();
+                if (since != 0 && System.nanoTime() - since > stallNanos) {
+                    call.cancel(new TimeoutException("no record for " + TimeUnit.NANOSECONDS.toMillis(stallNanos)
+                            + " ms"));
+                }
+            }, checkMs, checkMs, TimeUnit.MILLISECONDS);
+            Context previous = call.attach();
             try {
                 long after = volume.lastSequence();
                 Iterator<CatchUpRecord> it = StoreGrpc.newBlockingStub(peers.get(source.getAddress()))
                         .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS).catchUp(catchUpAfter(volume, after));
-                while (it.hasNext()) {
+                while (true) {
+                    waitingSince.set(System.nanoTime());
+                    boolean more = it.hasNext();
+                    waitingSince.set(0);
+                    if (!more) {
+                        break;
+                    }
                     CatchUpRecord r = it.next();
                     if (r.getSequence() <= after) {
                         continue;
@@ -139,7 +169,17 @@ final class VolumeRepairs {
                         lastReport = System.nanoTime();
                     }
                 }
+            } catch (StatusRuntimeException e) {
+                if (call.isCancelled() && call.cancellationCause() instanceof TimeoutException) {
+                    throw WireErrors.toStatus(ErrorCode.UNAVAILABLE, "store " + source.getStoreId() + " at "
+                            + source.getAddress() + " sent no record of volume " + volume.id() + " for "
+                            + TimeUnit.NANOSECONDS.toMillis(stallNanos) + " ms; the pull is given up");
+                }
+                throw e;
             } finally {
+                call.detach(previous);
+                watch.cancel(false);
+                call.cancel(null);
                 pipeline.finish();
             }
             if (passRecords == 0) {
@@ -149,10 +189,6 @@ final class VolumeRepairs {
         }
     }
 
-    /**
-     * The request to pull the records after {@code after}, carrying this replica's record at that
-     * sequence, so that the source refuses ({@code REPLICA_DIVERGED}) when it holds another one.
-     */
     private static CatchUpRequest catchUpAfter(Volume volume, long after) throws VolumeException {
         CatchUpRequest.Builder request = CatchUpRequest.newBuilder().setVolumeId(volume.id()).setAfterSequence(after);
         RecordSummary last = after == 0 ? null : volume.recordAt(after);
