@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
@@ -32,6 +33,8 @@ import java.util.function.LongConsumer;
  * batches queued before it without fsyncing them, then the record; one fsync after it serves
  * them all ({@link #finish}). Their callers, finding nothing to lead, park until then.
  *
+ * <p>A leader waits briefly for the company that recent batches promise ({@link #awaitCompany}).
+ *
  * <p>Why a queue in memory instead of each caller writing its own record: while an fsync is
  * writing a page back, a write into that same page (the tail of the file) waits for it, so callers
  * writing directly would queue behind every fsync one at a time and batches would stay tiny.
@@ -40,9 +43,19 @@ final class GroupCommit {
     /** Largest batch written at once. */
     private static final int BATCH_BYTES_MAX = 4 << 20;
 
+    /** Batches whose sizes set how many appends a leader waits for ({@link #awaitCompany}). */
+    private static final int RECENT_BATCHES = 16;
+    /** The longest a leader waits for company. */
+    private static final long LINGER_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
+    private static final long LINGER_STEP_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
+
     private final Volume volume;
     private final ConcurrentLinkedQueue<Request> queue = new ConcurrentLinkedQueue<>();
     private final ReentrantLock commitLock = new ReentrantLock();
+    /** Sizes of the last batches run, in a ring; under the commit lock. */
+    private final int[] recent = new int[RECENT_BATCHES];
+    private int recentAt;
+    private volatile int companyWanted = 1;
 
     GroupCommit(Volume volume) {
         this.volume = volume;
@@ -103,6 +116,7 @@ final class GroupCommit {
                     try {
                         if (!queue.isEmpty()) {
                             letOthersQueue();
+                            awaitCompany();
                             runBatch();
                             led = true;
                         }
@@ -198,10 +212,43 @@ final class GroupCommit {
         }
     }
 
+    /**
+     * Before a leader drains the queue, it waits a little for company it has reason to expect:
+     * until the queue holds seven eighths of the largest of the last {@value #RECENT_BATCHES}
+     * batches, or {@link #LINGER_NANOS} have passed. Callers that each wait for their append
+     * before sending the next (an S3 client's threads) drift into small groups that keep missing
+     * one another's fsync; held back briefly, they share it. A writer alone (recent batches of
+     * one) never waits. Measured with 16 writers to the one-process server: 38% fewer fsyncs of
+     * the volume files and about 5% more PUTs; a linger of 1.5 ms lost a fifth of them
+     * (docs/benchmarks.md). The waiting leader holds the commit lock: the others queue meanwhile.
+     */
+    private void awaitCompany() {
+        int wanted = companyWanted;
+        if (wanted <= 1) {
+            return;
+        }
+        long deadline = System.nanoTime() + LINGER_NANOS;
+        while (queue.size() < wanted && System.nanoTime() - deadline < 0) {
+            LockSupport.parkNanos(LINGER_STEP_NANOS);
+        }
+    }
+
+    /** Notes a batch's size for {@link #awaitCompany}; under the commit lock. */
+    private void noteBatch(int size) {
+        recent[recentAt] = size;
+        recentAt = (recentAt + 1) % RECENT_BATCHES;
+        int largest = 1;
+        for (int n : recent) {
+            largest = Math.max(largest, n);
+        }
+        companyWanted = Math.max(1, largest * 7 / 8);
+    }
+
     /** Runs one batch; whatever goes wrong, no request of it is left waiting. */
     private void runBatch() {
         Batch b = writeBatch();
         if (b != null) {
+            noteBatch(b.requests().size());
             written(b);
             finish(b);
         }
