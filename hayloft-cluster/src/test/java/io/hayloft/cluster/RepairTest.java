@@ -145,6 +145,25 @@ class RepairTest {
     }
 
     /**
+     * Stops store0 (sealing its replicas first when asked) and waits until it is dead and every
+     * volume it held has its replicas elsewhere; returns those volumes.
+     */
+    private Set<Integer> replaceStore0(boolean sealFirst) throws Exception {
+        Set<Integer> held = volumesOn("store0");
+        assertThat(held).isNotEmpty();
+        if (sealFirst) {
+            for (int id : held) {
+                cluster.store(0).server().volumes().get(id).seal();
+            }
+        }
+        cluster.stopStore(0);
+        await().atMost(Duration.ofSeconds(20)).until(() -> cluster.storeState(0) == StoreState.STORE_DEAD);
+        cluster.awaitHealed(Duration.ofSeconds(60));
+        assertThat(volumesOn("store0")).isEmpty();
+        return held;
+    }
+
+    /**
      * A store that returns after its volumes were copied elsewhere holds replicas beyond their
      * volumes' replication factor: each rejoins its set, caught up by sequence (only what it
      * missed is copied), in place of the replica on the set's fullest store, which is dropped;
@@ -156,12 +175,7 @@ class RepairTest {
         System.out.println("RepairTest seed " + seed);
         start(4);
         List<Fid> fids = SeededBlobs.writeAll(client, seed, 0, 200, 8);
-        Set<Integer> held = volumesOn("store0");
-        assertThat(held).isNotEmpty();
-        cluster.stopStore(0);
-        await().atMost(Duration.ofSeconds(20)).until(() -> cluster.storeState(0) == StoreState.STORE_DEAD);
-        cluster.awaitHealed(Duration.ofSeconds(60));
-        assertThat(volumesOn("store0")).isEmpty();
+        Set<Integer> held = replaceStore0(false);
         List<Fid> whileAway = SeededBlobs.writeAll(client, seed, 200, 220, 4);
         ClusterStatusResponse before = client.meta().clusterStatus();
         long heldBytes = before.getVolumesList().stream().filter(v -> held.contains(v.getVolumeId()))
@@ -204,15 +218,7 @@ class RepairTest {
         System.out.println("RepairTest seed " + seed);
         start(4);
         List<Fid> fids = SeededBlobs.writeAll(client, seed, 0, 200, 8);
-        Set<Integer> held = volumesOn("store0");
-        assertThat(held).isNotEmpty();
-        for (int id : held) {
-            cluster.store(0).server().volumes().get(id).seal();
-        }
-        cluster.stopStore(0);
-        await().atMost(Duration.ofSeconds(20)).until(() -> cluster.storeState(0) == StoreState.STORE_DEAD);
-        cluster.awaitHealed(Duration.ofSeconds(60));
-        assertThat(volumesOn("store0")).isEmpty();
+        Set<Integer> held = replaceStore0(true);
         // Records its old replicas lack: a rejoin appends them to a sealed replica.
         List<Fid> whileAway = SeededBlobs.writeAll(client, seed, 200, 260, 4);
 

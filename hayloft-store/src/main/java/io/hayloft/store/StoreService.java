@@ -138,7 +138,8 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
         this.volumes = volumes;
         this.peers = new PeerChannels(volumes.config().needleSizeBytesMax());
         this.replicaSets = ReplicaSets.load(volumes.directory());
-        this.repairs = new VolumeRepairs(storeId, volumes, replicaSets, peers, executor, creating, config.pullStallMs());
+        this.repairs = new VolumeRepairs(storeId, volumes, replicaSets, peers, executor, creating,
+                config.pullStallMs());
         this.replication = new Replication(storeId, replicaSets, peers, config, listener, repairs::takeBack);
         this.bytesInFlight = new BytesInFlight(config.bytesInFlightMax());
         this.writes = new NeedleWrites(volumes, replication, bytesInFlight);

@@ -189,6 +189,10 @@ final class VolumeRepairs {
         }
     }
 
+    /**
+     * The request to pull the records after {@code after}, carrying this replica's record at that
+     * sequence, so that the source refuses ({@code REPLICA_DIVERGED}) when it holds another one.
+     */
     private static CatchUpRequest catchUpAfter(Volume volume, long after) throws VolumeException {
         CatchUpRequest.Builder request = CatchUpRequest.newBuilder().setVolumeId(volume.id()).setAfterSequence(after);
         RecordSummary last = after == 0 ? null : volume.recordAt(after);

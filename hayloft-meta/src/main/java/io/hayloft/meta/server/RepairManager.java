@@ -59,8 +59,9 @@ import org.slf4j.LoggerFactory;
  * <p>Safety. A copy first seals every surviving replica, and a catch-up the primary, so that
  * nothing is acknowledged on the volume while its replicas change (a primary that meta thinks dead
  * but that still runs then fails its writes, as its sealed secondaries refuse them). The new
- * replica set is written through Raft only if the volume still has the set the task started from; then every replica is told its set, the
- * secondaries catch up with the primary, and only then is the volume unsealed and made writable.
+ * replica set is written through Raft only if the volume still has the set the task started
+ * from; then every replica is told its set, the secondaries catch up with the primary, and only
+ * then is the volume unsealed and made writable.
  * Replicas are dropped only when the volume has its full set of live replicas elsewhere.
  * A failed task is retried with a growing pause (at most a minute), cut short when a store
  * comes back ({@link RepairRetries}).
