@@ -135,6 +135,54 @@ public final class HayloftClient implements AutoCloseable {
      * returns. Up to 1 MiB they go in one message (WriteSmallNeedle), else in 1 MiB pieces.
      */
     public Fid write(byte[] data) {
+        return write(data, false).fid();
+    }
+
+    /**
+     * Writes the bytes as a new needle, as {@link #write} does, but returns as soon as its
+     * volume's primary has it durable, so that the caller can do other work, such as naming it,
+     * while the other replicas finish. The caller then calls {@link PrimaryWrite#awaitReplicas}
+     * exactly once, and leaves the bytes unchanged until it returned. Only a primary in this
+     * process answers this early; through the network the write returns when every replica has
+     * the needle, and awaiting the replicas returns at once.
+     */
+    public PrimaryWrite writeOnPrimary(byte[] data) {
+        return write(data, true);
+    }
+
+    /** A needle durable on its volume's primary, whose other replicas may still be writing it. */
+    public final class PrimaryWrite {
+        private final Fid fid;
+        private final ReplicaWait replicas;
+
+        private PrimaryWrite(Fid fid, ReplicaWait replicas) {
+            this.fid = fid;
+            this.replicas = replicas;
+        }
+
+        public Fid fid() {
+            return fid;
+        }
+
+        /**
+         * Returns once every replica has the needle durable.
+         *
+         * @throws HayloftException when one did not take it: the needle stays on its primary, and
+         *     this client keeps away from its volume, which turned read-only, as after a failed write
+         */
+        public void awaitReplicas() {
+            try {
+                replicas.await();
+            } catch (HayloftException e) {
+                if (volumeFault(e.code())) {
+                    exclude(fid.getVolumeId());
+                }
+                throw e;
+            }
+        }
+    }
+
+    private PrimaryWrite write(byte[] data, boolean early) {
         CRC32C crc = new CRC32C();
         crc.update(data);
         int crc32c = (int) crc.getValue();
@@ -144,21 +192,26 @@ public final class HayloftClient implements AutoCloseable {
             Fid fid = Fid.newBuilder().setVolumeId(p.volume().getVolumeId()).setNeedleId(p.needleId())
                     .setCookie(cookies.nextInt()).build();
             try {
-                writeTo(p.volume().getReplicas(0).getAddress(), fid, data, crc32c);
-                return fid;
+                return new PrimaryWrite(fid, writeTo(p.volume().getReplicas(0).getAddress(), fid, data, crc32c, early));
             } catch (HayloftException e) {
-                switch (e.code()) {
-                    case READ_ONLY, REPLICA_FAILED, VOLUME_FULL, NO_SUCH_VOLUME, NOT_PRIMARY, UNAVAILABLE,
-                            DISK_FULL, IO_ERROR, SEQUENCE_REGRESSION, SEQUENCE_GAP -> {
-                        exclude(p.volume().getVolumeId());
-                        last = e;
-                    }
-                    default -> throw e;
+                if (!volumeFault(e.code())) {
+                    throw e;
                 }
+                exclude(p.volume().getVolumeId());
+                last = e;
             }
         }
         throw new HayloftException(last.code(), "write failed on " + WRITE_ATTEMPTS + " volumes; last: "
                 + last.getMessage(), last);
+    }
+
+    /** A write failed for its volume's sake, not the request's: the same bytes go to another volume. */
+    private static boolean volumeFault(ErrorCode code) {
+        return switch (code) {
+            case READ_ONLY, REPLICA_FAILED, VOLUME_FULL, NO_SUCH_VOLUME, NOT_PRIMARY, UNAVAILABLE,
+                    DISK_FULL, IO_ERROR, SEQUENCE_REGRESSION, SEQUENCE_GAP -> true;
+            default -> false;
+        };
     }
 
     private record Placement(VolumeInfo volume, long needleId) {}
@@ -207,15 +260,25 @@ public final class HayloftClient implements AutoCloseable {
         locations.invalidate(volumeId);
     }
 
-    private void writeTo(String address, Fid fid, byte[] data, int crc32c) {
+    /** Writes through the primary at {@code address}; returns what is left to await of the other replicas. */
+    private ReplicaWait writeTo(String address, Fid fid, byte[] data, int crc32c, boolean early) {
         WriteHeader header = WriteHeader.newBuilder().setFid(fid).setLength(data.length).setCrc32C(crc32c).build();
-        if (data.length <= PIECE_BYTES) {
-            if (local == null || !local.write(address, header, data)) {
-                writeSmall(address, header, data);
-            }
-        } else {
+        if (data.length > PIECE_BYTES) {
             writeInPieces(address, header, data);
+            return ReplicaWait.NONE;
         }
+        if (local != null) {
+            if (early) {
+                ReplicaWait rest = local.writeOnPrimary(address, header, data);
+                if (rest != null) {
+                    return rest;
+                }
+            } else if (local.write(address, header, data)) {
+                return ReplicaWait.NONE;
+            }
+        }
+        writeSmall(address, header, data);
+        return ReplicaWait.NONE;
     }
 
     /**

@@ -29,6 +29,17 @@ public interface LocalStores {
     boolean write(String address, WriteHeader header, byte[] data);
 
     /**
+     * As {@link #write}, but returns as soon as the primary has the needle durable, with what
+     * waits for its other replicas; null when no store here serves that address. The caller
+     * awaits the result exactly once, and leaves {@code data} unchanged until then.
+     *
+     * @throws HayloftException with the store's error code when the primary's own write fails
+     */
+    default ReplicaWait writeOnPrimary(String address, WriteHeader header, byte[] data) {
+        return write(address, header, data) ? ReplicaWait.NONE : null;
+    }
+
+    /**
      * Deletes a needle through the store serving {@code address} in this process, its primary,
      * as {@code DeleteNeedle} does (it answers once every replica has the tombstone durable);
      * false when no store here serves that address, and the delete goes over the network.

@@ -4,6 +4,7 @@ import io.hayloft.client.ClientOptions;
 import io.hayloft.client.HayloftClient;
 import io.hayloft.client.HayloftException;
 import io.hayloft.client.LocalStores;
+import io.hayloft.client.ReplicaWait;
 import io.hayloft.client.LoopbackPorts;
 import io.hayloft.client.MetaClient;
 import io.hayloft.meta.raft.MetaGroup;
@@ -291,6 +292,12 @@ public final class LocalCluster implements AutoCloseable {
                 }
                 s.server().writeLocal(header, data);
                 return true;
+            }
+
+            @Override
+            public ReplicaWait writeOnPrimary(String address, WriteHeader header, byte[] data) {
+                StoreNode s = running(address);
+                return s == null ? null : s.server().writeLocalOnPrimary(header, data);
             }
 
             @Override

@@ -371,6 +371,45 @@ class ClusterTest {
     }
 
     /** Damages the volume file of a replica as a bad disk would: the store finds out when it reads. */
+    @Test
+    void aWriteAnsweredByItsPrimaryReachesEveryReplicaOrSealsItsVolume() throws Exception {
+        start(LocalCluster.Options.defaults().withStores(4)
+                .withLiveness(Duration.ofMillis(250), Duration.ofSeconds(3)));
+        cluster.forwardInProcess();
+        byte[] data = new byte[4096];
+        new Random(11).nextBytes(data);
+        try (HayloftClient local = cluster.clientCallingLocally()) {
+            HayloftClient.PrimaryWrite w = local.writeOnPrimary(data);
+            List<StoreInfo> replicas = client.meta().lookupVolume(w.fid().getVolumeId()).getReplicasList();
+            // Durable on the primary when it returns; on every replica once they are awaited.
+            assertThat(storeOf(replicas.get(0)).server().readLocal(w.fid())).isEqualTo(data);
+            w.awaitReplicas();
+            for (StoreInfo r : replicas) {
+                assertThat(storeOf(r).server().readLocal(w.fid())).as(r.getStoreId()).isEqualTo(data);
+            }
+
+            // A secondary gone: the primary still has the needle, but awaiting the replicas fails,
+            // the volume turns read-only, and the client's next write goes to another volume.
+            int stopped = Integer.parseInt(replicas.get(2).getStoreId().substring("store".length()));
+            cluster.stopStore(stopped);
+            HayloftClient.PrimaryWrite failing = local.writeOnPrimary(data);
+            assertThat(failing.fid().getVolumeId()).isEqualTo(w.fid().getVolumeId());
+            assertThat(storeOf(replicas.get(0)).server().readLocal(failing.fid())).isEqualTo(data);
+            assertThatThrownBy(failing::awaitReplicas).isInstanceOfSatisfying(HayloftException.class,
+                    e -> assertThat(e.code()).isEqualTo(ErrorCode.REPLICA_FAILED));
+            assertThat(storeOf(replicas.get(0)).server().volumes().get(w.fid().getVolumeId()).isSealed()).isTrue();
+            assertThat(storeOf(replicas.get(1)).server().readLocal(failing.fid())).isEqualTo(data);
+            await().atMost(Duration.ofSeconds(30)).until(() -> cluster.storeState(stopped) == StoreState.STORE_DEAD);
+            Fid elsewhere = local.write(data);
+            assertThat(elsewhere.getVolumeId()).isNotEqualTo(w.fid().getVolumeId());
+            assertThat(local.read(elsewhere)).isEqualTo(data);
+        }
+    }
+
+    private StoreNode storeOf(StoreInfo replica) {
+        return cluster.store(Integer.parseInt(replica.getStoreId().substring("store".length())));
+    }
+
     private void flipByteInTheMiddle(StoreInfo replica, int volumeId) throws Exception {
         flipByte(replica, volumeId, -1);
     }

@@ -38,10 +38,38 @@ final class Blobs implements AutoCloseable {
     /** How long a stopping gateway goes on deleting what is queued. */
     private static final Duration RECLAIM_DRAIN = Duration.ofSeconds(10);
 
-    /** What a body became: its chunks, its length and its MD5. */
-    record Stored(List<Chunk> chunks, long size, byte[] md5) {
+    /**
+     * What a body became: its chunks, its length and its MD5; and, when it was stored {@code
+     * early}, the write of its last chunk, durable on its primary, whose other replicas {@link
+     * #awaitReplicas} waits for (null when every replica has every chunk).
+     */
+    record Stored(List<Chunk> chunks, long size, byte[] md5, HayloftClient.PrimaryWrite last) {
+        Stored(List<Chunk> chunks, long size, byte[] md5) {
+            this(chunks, size, md5, null);
+        }
+
         String etag() {
             return java.util.HexFormat.of().formatHex(md5);
+        }
+
+        /**
+         * Returns once every replica has every chunk; called once, whatever happens to the body.
+         *
+         * @throws HayloftException when a replica of the last chunk did not take it
+         */
+        void awaitReplicas() {
+            if (last != null) {
+                last.awaitReplicas();
+            }
+        }
+
+        /** As {@link #awaitReplicas}, for a body given up anyway: a failure is only logged. */
+        void awaitReplicasQuietly() {
+            try {
+                awaitReplicas();
+            } catch (HayloftException e) {
+                log.warn("a replica of a given-up blob failed: {}", e.getMessage());
+            }
         }
     }
 
@@ -69,8 +97,12 @@ final class Blobs implements AutoCloseable {
      * Stores the body as chunks. {@code expectedLength} is the length the client declared, or -1;
      * a body that ends early or runs long is refused, and {@code maxBytes} bounds it. On any
      * failure the chunks already written are deleted again before the error is thrown.
+     *
+     * <p>With {@code early}, a body of declared length returns once its last chunk is durable on
+     * its primary, the other replicas still at work: the caller names the object meanwhile, then
+     * calls {@link Stored#awaitReplicas}. Else it returns once every replica has every chunk.
      */
-    Stored write(InputStream body, long expectedLength, long maxBytes) {
+    Stored write(InputStream body, long expectedLength, long maxBytes, boolean early) {
         if (expectedLength > maxBytes) {
             throw new S3Exception(S3Error.ENTITY_TOO_LARGE,
                     "Your proposed upload exceeds the maximum allowed size of " + maxBytes + " bytes");
@@ -79,6 +111,7 @@ final class Blobs implements AutoCloseable {
         List<Chunk> chunks = new ArrayList<>();
         long total = 0;
         byte[] only = null;
+        HayloftClient.PrimaryWrite last = null;
         try {
             while (true) {
                 int want = expectedLength < 0 ? chunkBytes : (int) Math.min(chunkBytes, expectedLength - total);
@@ -97,7 +130,13 @@ final class Blobs implements AutoCloseable {
                             "Your proposed upload exceeds the maximum allowed size of " + maxBytes + " bytes");
                 }
                 md5.update(data);
-                Fid fid = client.write(data);
+                Fid fid;
+                if (early && total == expectedLength) {
+                    last = client.writeOnPrimary(data);
+                    fid = last.fid();
+                } else {
+                    fid = client.write(data);
+                }
                 chunks.add(Chunk.newBuilder().setFid(fid).setOffset(total - n).setLength(n).build());
                 only = chunks.size() == 1 ? data : null;
                 if (n < want) {
@@ -116,14 +155,20 @@ final class Blobs implements AutoCloseable {
                 // Filled on write: the fid's bytes never change, whatever happens to the name.
                 cache.put(chunks.getFirst().getFid(), only);
             }
-            return new Stored(List.copyOf(chunks), total, md5.digest());
+            return new Stored(List.copyOf(chunks), total, md5.digest(), last);
         } catch (IOException e) {
-            free(chunks);
+            discard(new Stored(chunks, total, null, last));
             throw new S3Exception(S3Error.INCOMPLETE_BODY, "reading the request body failed: " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            free(chunks);
+            discard(new Stored(chunks, total, null, last));
             throw e;
         }
+    }
+
+    /** Deletes the blobs of a body that will not be named, once their replicas answered. */
+    void discard(Stored stored) {
+        stored.awaitReplicasQuietly();
+        free(stored.chunks());
     }
 
     /** The bytes of one chunk, from the cache or the stores. */
@@ -247,6 +292,12 @@ final class Blobs implements AutoCloseable {
         } else {
             log.warn("keeping {} blob(s) whose name may have been committed: {}", chunks.size(), failure.getMessage());
         }
+    }
+
+    /** As {@link #freeUnlessCommitted(List, RuntimeException)}, once the body's replicas answered. */
+    void freeUnlessCommitted(Stored stored, RuntimeException failure) {
+        stored.awaitReplicasQuietly();
+        freeUnlessCommitted(stored.chunks(), failure);
     }
 
     /** True when the failure happened before, or was meta refusing, the change. */

@@ -53,7 +53,7 @@ final class MultipartApi {
         if (r.header("x-amz-copy-source") != null) {
             throw new S3Exception(S3Error.NOT_IMPLEMENTED, "UploadPartCopy is not implemented");
         }
-        Blobs.Stored stored = ObjectApi.receive(r, body, blobs, config.maxObjectBytes());
+        Blobs.Stored stored = ObjectApi.receive(r, body, blobs, config.maxObjectBytes(), false);
         try {
             PartInfo part = PartInfo.newBuilder().setPartNumber(partNumber).setEtag(stored.etag())
                     .setSize(stored.size()).addAllChunks(stored.chunks()).build();

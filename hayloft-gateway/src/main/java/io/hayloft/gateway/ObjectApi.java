@@ -49,15 +49,26 @@ final class ObjectApi {
         // A small body is stored in a few milliseconds: its name is announced meanwhile.
         try (ObjectNames.Announcement announcement = body.length() >= 0 && body.length() <= ANNOUNCED_BYTES_MAX
                 ? names.announcePut() : ObjectNames.Announcement.NONE) {
-            stored = receive(r, body, blobs, config.maxObjectBytes());
+            // The name goes to meta once the primary has the last chunk durable, while the other
+            // replicas finish: the Raft round and their fsyncs overlap. A name is then never
+            // committed before one copy of its bytes is durable, and the PUT is answered only
+            // once all are. When a replica fails after the name is committed, the PUT fails
+            // (503) with its object in place, on a read-only volume that repair re-replicates.
+            stored = receive(r, body, blobs, config.maxObjectBytes(), true);
+            List<Chunk> replaced;
             try {
                 ObjectInfo o = template.setBucket(r.bucket()).setKey(r.key()).addAllChunks(stored.chunks())
                         .setSize(stored.size()).setEtag(stored.etag()).setModifiedMs(System.currentTimeMillis())
                         .build();
-                blobs.free(names.put(o, announcement));
+                replaced = names.put(o, announcement);
             } catch (RuntimeException e) {
-                blobs.freeUnlessCommitted(stored.chunks(), e);
+                blobs.freeUnlessCommitted(stored, e);
                 throw e;
+            }
+            try {
+                stored.awaitReplicas();
+            } finally {
+                blobs.free(replaced);
             }
         }
         res.header("ETag", Responses.quoted(stored.etag()));
@@ -255,14 +266,15 @@ final class ObjectApi {
      * Stores the body of a PUT or an UploadPart as blobs: a length (or chunked transfer) is
      * required, and a Content-MD5 must match; when it does not, the blobs are freed again.
      */
-    static Blobs.Stored receive(S3Request r, Authenticator.Body body, Blobs blobs, long maxBytes) {
+    /** Stores a request's body, checked against its Content-MD5; {@code early} as {@link Blobs#write} takes it. */
+    static Blobs.Stored receive(S3Request r, Authenticator.Body body, Blobs blobs, long maxBytes, boolean early) {
         if (body.length() < 0 && r.header("transfer-encoding") == null) {
             throw new S3Exception(S3Error.MISSING_CONTENT_LENGTH);
         }
         byte[] md5 = contentMd5(r);
-        Blobs.Stored stored = blobs.write(body.in(), body.length(), maxBytes);
+        Blobs.Stored stored = blobs.write(body.in(), body.length(), maxBytes, early);
         if (md5 != null && !MessageDigest.isEqual(md5, stored.md5())) {
-            blobs.free(stored.chunks());
+            blobs.discard(stored);
             throw new S3Exception(S3Error.BAD_DIGEST);
         }
         return stored;

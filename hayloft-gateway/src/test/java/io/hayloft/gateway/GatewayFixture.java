@@ -8,9 +8,11 @@ import java.time.Duration;
 import java.util.function.UnaryOperator;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 
@@ -44,6 +46,19 @@ final class GatewayFixture implements AutoCloseable {
         return new GatewayFixture(cluster, client, gateway);
     }
 
+    /**
+     * As {@code hayloft server} wires it: the gateway calls the stores of the process directly,
+     * and primaries forward to secondaries in the process; the cluster as {@code options} says.
+     */
+    static GatewayFixture startInProcess(Path dir, LocalCluster.Options options, UnaryOperator<ObjectNames> names)
+            throws Exception {
+        LocalCluster cluster = LocalCluster.start(dir, options);
+        cluster.forwardInProcess();
+        HayloftClient client = cluster.clientCallingLocally();
+        Gateway gateway = Gateway.start(config(), client, names.apply(ObjectNames.remote(client.meta())));
+        return new GatewayFixture(cluster, client, gateway);
+    }
+
     static GatewayConfig config() {
         return GatewayConfig.defaults(ACCESS_KEY, SECRET_KEY).withPort(0)
                 // Small chunks, so that modest objects already span several blobs.
@@ -59,14 +74,24 @@ final class GatewayFixture implements AutoCloseable {
         return s3(ACCESS_KEY, SECRET_KEY);
     }
 
+    /** A client that does not try a request again after a 5xx answer, for tests of those answers. */
+    S3Client s3TryingOnce() {
+        return s3Builder(ACCESS_KEY, SECRET_KEY)
+                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()))
+                .build();
+    }
+
     S3Client s3(String accessKey, String secretKey) {
+        return s3Builder(accessKey, secretKey).build();
+    }
+
+    private S3ClientBuilder s3Builder(String accessKey, String secretKey) {
         return S3Client.builder()
                 .endpointOverride(endpoint())
                 .region(Region.US_EAST_1)
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
                 .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build())
-                .httpClient(UrlConnectionHttpClient.builder().socketTimeout(Duration.ofSeconds(60)).build())
-                .build();
+                .httpClient(UrlConnectionHttpClient.builder().socketTimeout(Duration.ofSeconds(60)).build());
     }
 
     S3Presigner presigner() {

@@ -61,6 +61,32 @@ final class NeedleWrites {
      * replica that had to take it made it durable. The data must stay unchanged until then.
      */
     long write(Volume volume, WriteHeader header, ByteString data) throws VolumeException, InterruptedException {
+        check(header, data);
+        long sequence = header.getSequence();
+        if (sequence == 0) {
+            return replication.writeAsPrimary(volume, header, data);
+        }
+        Fid fid = header.getFid();
+        replication.applyFromPrimary(volume, new ReplicatedNeedle(fid.getNeedleId(), fid.getCookie(), false,
+                sequence, data.asReadOnlyByteBuffer()), header.getPrimaryStoreId());
+        return sequence;
+    }
+
+    /**
+     * A client's write (sequence 0) on this primary, checked as {@link #write} does; returns once
+     * this replica has it durable, and its {@link Replication.PrimaryWrite#finish} waits for the
+     * secondaries. The data must stay unchanged until then.
+     */
+    Replication.PrimaryWrite startAsPrimary(Volume volume, WriteHeader header, ByteString data)
+            throws VolumeException, InterruptedException {
+        if (header.getSequence() != 0) {
+            throw new IllegalArgumentException("a client's write has no sequence; got " + header.getSequence());
+        }
+        check(header, data);
+        return replication.startAsPrimary(volume, header, data);
+    }
+
+    private static void check(WriteHeader header, ByteString data) {
         if (data.size() != header.getLength()) {
             throw WireErrors.toStatus(ErrorCode.BAD_REQUEST, "write ended after " + data.size() + " of "
                     + header.getLength() + " bytes");
@@ -70,14 +96,6 @@ final class NeedleWrites {
         if ((int) crc.getValue() != header.getCrc32C()) {
             throw WireErrors.toStatus(ErrorCode.BAD_REQUEST, "data does not match its CRC32C");
         }
-        long sequence = header.getSequence();
-        if (sequence == 0) {
-            return replication.writeAsPrimary(volume, header, data);
-        }
-        Fid fid = header.getFid();
-        replication.applyFromPrimary(volume, new ReplicatedNeedle(fid.getNeedleId(), fid.getCookie(), false,
-                sequence, data.asReadOnlyByteBuffer()), header.getPrimaryStoreId());
-        return sequence;
     }
 
     /** The wire error of a failed write, for its call's {@code onError}. */

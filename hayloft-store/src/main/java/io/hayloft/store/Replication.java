@@ -110,11 +110,58 @@ final class Replication {
     /** A client's write on the primary: appends, forwards, and returns the sequence once every replica has it. */
     long writeAsPrimary(Volume volume, WriteHeader header, ByteString data)
             throws VolumeException, InterruptedException {
+        return startAsPrimary(volume, header, data).finish();
+    }
+
+    /**
+     * A client's write that this primary has durable, its secondaries' answers still to come:
+     * {@link #finish} waits for them and applies the failure rule. It is called once per write,
+     * whatever else fails, for a secondary that did not take the record must seal the volume.
+     */
+    final class PrimaryWrite {
+        private final Volume volume;
+        private final long needleId;
+        private final long sequence;
+        private final List<StoreInfo> secondaries;
+        private final Forwarder.Sent sent;
+
+        private PrimaryWrite(Volume volume, long needleId, long sequence, List<StoreInfo> secondaries,
+                Forwarder.Sent sent) {
+            this.volume = volume;
+            this.needleId = needleId;
+            this.sequence = sequence;
+            this.secondaries = secondaries;
+            this.sent = sent;
+        }
+
+        /**
+         * Returns the record's sequence once every secondary has it durable.
+         *
+         * @throws StatusRuntimeException REPLICA_FAILED when one did not take it; the volume is
+         *     read-only then, and the record stays on the replicas that took it
+         */
+        long finish() throws InterruptedException {
+            if (secondaries.isEmpty()) {
+                return sequence;
+            }
+            List<String> failed = sent == null ? Forwarder.notSent(secondaries) : forwarder.await(sent);
+            checkForwarded(volume, "write of needle " + needleId, sequence, failed);
+            return sequence;
+        }
+    }
+
+    /**
+     * A client's write on the primary: appends and forwards it, and returns once this replica has
+     * it durable; {@link PrimaryWrite#finish} then waits for the secondaries.
+     */
+    PrimaryWrite startAsPrimary(Volume volume, WriteHeader header, ByteString data)
+            throws VolumeException, InterruptedException {
         checkPrimary(volume.id());
         Fid fid = header.getFid();
         List<StoreInfo> secondaries = secondaries(volume.id());
         if (secondaries.isEmpty()) {
-            return volume.append(fid.getNeedleId(), fid.getCookie(), data.asReadOnlyByteBuffer());
+            long sequence = volume.append(fid.getNeedleId(), fid.getCookie(), data.asReadOnlyByteBuffer());
+            return new PrimaryWrite(volume, fid.getNeedleId(), sequence, secondaries, null);
         }
         settle(volume, secondaries);
         // The record leaves for the secondaries as soon as it is written here, before this fsync,
@@ -140,10 +187,7 @@ final class Replication {
             }
             throw e;
         }
-        Forwarder.Sent s = sent.get();
-        List<String> failed = s == null ? Forwarder.notSent(secondaries) : forwarder.await(s);
-        checkForwarded(volume, "write of needle " + fid.getNeedleId(), sequence, failed);
-        return sequence;
+        return new PrimaryWrite(volume, fid.getNeedleId(), sequence, secondaries, sent.get());
     }
 
     /**

@@ -99,6 +99,15 @@ public final class StoreServer implements AutoCloseable {
     }
 
     /**
+     * Writes a needle of at most 1 MiB as its volume's primary for a caller in this process, and
+     * returns once this store has it durable, with what waits for the secondaries (see {@link
+     * io.hayloft.client.LocalStores#writeOnPrimary}).
+     */
+    public io.hayloft.client.ReplicaWait writeLocalOnPrimary(io.hayloft.proto.v1.WriteHeader header, byte[] data) {
+        return service.writeLocalOnPrimary(header, data);
+    }
+
+    /**
      * Deletes a needle as its volume's primary for a caller in this process, without the network,
      * as {@code DeleteNeedle} from a client does (see {@link io.hayloft.client.LocalStores}).
      */

@@ -5,6 +5,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.hayloft.client.HayloftException;
+import io.hayloft.client.ReplicaWait;
 import io.hayloft.proto.WireErrors;
 import io.hayloft.proto.v1.CatchUpRecord;
 import io.hayloft.proto.v1.CatchUpRequest;
@@ -195,13 +196,48 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
         }
     }
 
-    /** Writes a whole needle of at most 1 MiB, given in one piece, on every replica. */
-    private long writeWhole(WriteHeader header, ByteString data) throws VolumeException, InterruptedException {
+    /**
+     * Writes a needle of at most 1 MiB as its primary for a caller in this process, as {@link
+     * #writeLocal} does, but returns once this replica has it durable, with what waits for the
+     * secondaries (see {@link io.hayloft.client.LocalStores#writeOnPrimary}).
+     */
+    ReplicaWait writeLocalOnPrimary(WriteHeader header, byte[] data) {
+        ByteString bytes = UnsafeByteOperations.unsafeWrap(data);
+        Replication.PrimaryWrite written;
+        try {
+            checkWhole(header, bytes);
+            Volume volume = writes.admit(header);
+            try {
+                written = writes.startAsPrimary(volume, header, bytes);
+            } catch (VolumeException | InterruptedException | RuntimeException e) {
+                writes.release(header.getLength());
+                throw e;
+            }
+        } catch (VolumeException | InterruptedException | RuntimeException e) {
+            throw HayloftException.from(NeedleWrites.toStatus(e));
+        }
+        return () -> {
+            try {
+                written.finish();
+            } catch (InterruptedException | RuntimeException e) {
+                throw HayloftException.from(NeedleWrites.toStatus(e));
+            } finally {
+                writes.release(header.getLength());
+            }
+        };
+    }
+
+    private static void checkWhole(WriteHeader header, ByteString data) {
         if (data.size() > PIECE_BYTES || header.getLength() != data.size()) {
             throw new IllegalArgumentException("a write in one piece takes the whole needle, at most " + PIECE_BYTES
                     + " bytes; got " + data.size() + " bytes of " + header.getLength()
                     + " announced (use WriteNeedle for larger needles)");
         }
+    }
+
+    /** Writes a whole needle of at most 1 MiB, given in one piece, on every replica. */
+    private long writeWhole(WriteHeader header, ByteString data) throws VolumeException, InterruptedException {
+        checkWhole(header, data);
         Volume volume = writes.admit(header);
         try {
             return writes.write(volume, header, data);
