@@ -22,8 +22,7 @@ import picocli.CommandLine.Spec;
     "id, rack, dir, bind, advertised-host, advertised-port, meta, scrub-hours, scrub-mib-per-second."})
 public final class StoreRoleCommand implements Callable<Integer> {
     static final Set<String> KEYS = Set.of("id", "rack", "dir", "bind", "advertised-host", "advertised-port", "meta",
-            "scrub-hours",
-            "scrub-mib-per-second");
+            "scrub-hours", "scrub-mib-per-second", "pull-stall-seconds");
     static final String BIND_DEFAULT = "0.0.0.0:9200";
 
     @Option(names = "--config", paramLabel = "FILE", description = "A properties file of settings.")
@@ -72,13 +71,18 @@ public final class StoreRoleCommand implements Callable<Integer> {
         }
     }
 
-    /** The store's settings from the file: how often it scrubs its volumes, and how fast. */
+    /**
+     * The store's settings from the file: how often it scrubs its volumes, and how fast; how long
+     * a repair's copy waits for its source's next record before it is given up.
+     */
     StoreConfig storeConfig() {
         RoleSettings s = RoleSettings.load(config, KEYS);
         StoreConfig defaults = StoreConfig.defaults();
         return defaults.withScrub(Math.round(s.decimal("scrub-hours", defaults.scrubIntervalMs() / 3_600_000.0, 0, 720)
                 * 3_600_000), (long) s.integer("scrub-mib-per-second", (int) (defaults.scrubBytesPerSecond() >> 20), 1,
-                10_240) << 20);
+                10_240) << 20)
+                .withPullStallMs(Math.round(s.decimal("pull-stall-seconds", defaults.pullStallMs() / 1_000.0, 0.1, 3_600)
+                        * 1_000));
     }
 
     @Override

@@ -97,6 +97,10 @@ class CliRoleConfigTest {
         assertThat(parsed(new StoreRoleCommand(), "--config", often.toString()).storeConfig().scrubIntervalMs())
                 .isEqualTo(36_000L);
         assertThat(c.scrubBytesPerSecond()).isEqualTo(100L << 20);
+        assertThat(c.pullStallMs()).isEqualTo(StoreConfig.defaults().pullStallMs());
+        Path stall = file("store-stall.properties", "id=s\ndir=/tmp/s\nmeta=h:1\npull-stall-seconds=2.5\n");
+        assertThat(parsed(new StoreRoleCommand(), "--config", stall.toString()).storeConfig().pullStallMs())
+                .isEqualTo(2_500);
     }
 
     @Test
