@@ -30,8 +30,15 @@ final class CatchUp {
         List<ReplicatedNeedle> out = new ArrayList<>();
         long bytes = 0;
         ScannedRecord r;
+        boolean cut = false;
+        int rangesBefore = 0;
         while ((r = scanner.next()) != null) {
             long sequence = r.footer().sequence();
+            if (sequence <= afterSequence + 1) {
+                // Sequences rise with offsets: what damage before this record held had lower
+                // sequences, which the replica has.
+                rangesBefore = scanner.damagedRanges().size();
+            }
             if (sequence <= afterSequence) {
                 continue;
             }
@@ -50,10 +57,53 @@ final class CatchUp {
                     data));
             bytes += length + NeedleFormat.OVERHEAD_BYTES;
             if (bytes >= maxBytes) {
+                cut = true;
                 break;
             }
         }
+        List<long[]> all = scanner.damagedRanges();
+        List<long[]> damaged = new ArrayList<>(all.subList(rangesBefore, all.size()));
+        if (!cut && scanner.validEnd() < durable) {
+            damaged.add(new long[] {scanner.validEnd(), durable});
+        }
+        if (!damaged.isEmpty()) {
+            checkNoNewestRecordIn(g, damaged, volumeId);
+        }
         return out;
+    }
+
+    /**
+     * A scan skips bytes that do not read as records. When a needle's newest record (its data or
+     * its tombstone) lay there, the replica would go without it, so the catch-up is refused until
+     * the record is repaired; bytes that held only superseded records are passed over.
+     */
+    private static void checkNoNewestRecordIn(Generation g, List<long[]> damaged, int volumeId)
+            throws VolumeException {
+        long[] victim = null;
+        g.indexLock.readLock().lock();
+        try {
+            long[] found = new long[2];
+            boolean[] any = new boolean[1];
+            g.index.forEach((id, value) -> {
+                long offset = IndexValue.offset(value);
+                for (long[] range : damaged) {
+                    if (!any[0] && offset >= range[0] && offset < range[1]) {
+                        any[0] = true;
+                        found[0] = id;
+                        found[1] = offset;
+                    }
+                }
+            });
+            if (any[0]) {
+                victim = found;
+            }
+        } finally {
+            g.indexLock.readLock().unlock();
+        }
+        if (victim != null) {
+            throw new VolumeException(VolumeErrorCode.CORRUPT, "the newest record of needle " + victim[0]
+                    + " in volume " + volumeId + " (offset " + victim[1] + ") is damaged; repair it before catch-up");
+        }
     }
 
     /**

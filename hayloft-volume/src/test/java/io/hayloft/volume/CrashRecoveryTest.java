@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -161,6 +162,14 @@ class CrashRecoveryTest {
             try (Volume v = Volume.open(work, 1, config(false))) {
                 assertCode(VolumeErrorCode.CORRUPT, () -> v.read(2, 2));
                 assertThat(v.scrub()).as("flip at %d", at).containsExactly(2L);
+                if (at < NeedleFormat.OVERHEAD_BYTES + dataLength) {
+                    // A replica catching up would go without the needle: refused, whichever field.
+                    assertCode(VolumeErrorCode.CORRUPT, () -> v.recordsAfter(0, Long.MAX_VALUE));
+                } else {
+                    // Padding, which no CRC covers: the record itself is whole, and is sent.
+                    assertThat(v.recordsAfter(0, Long.MAX_VALUE)).extracting(ReplicatedNeedle::needleId)
+                            .containsExactly(1L, 2L, 3L);
+                }
                 assertThat(toArray(v.read(1, 1))).isEqualTo(bytes(1, 100));
                 assertThat(toArray(v.read(3, 3))).isEqualTo(bytes(3, 100));
                 v.append(4, 4, bytes(4, 5));
@@ -177,6 +186,38 @@ class CrashRecoveryTest {
                     assertThat(e.code()).isIn(VolumeErrorCode.CORRUPT, VolumeErrorCode.NOT_FOUND);
                 }
             }
+        }
+    }
+
+    /**
+     * A damaged record that its needle's tombstone superseded is passed over by a catch-up, which
+     * sends the tombstone; once the needle's newest record is damaged, the catch-up is refused.
+     */
+    @Test
+    void aCatchUpPassesOverDamageOnlyWhereNoNeedleLosesItsNewestRecord() throws Exception {
+        long victimStart;
+        long tombstoneAt;
+        try (Volume v = Volume.create(dir, 1, 42, config(false))) {
+            v.append(1, 1, bytes(1, 100));
+            victimStart = v.stats().sizeBytes();
+            v.append(2, 2, bytes(2, 100));
+            v.append(3, 3, bytes(3, 100));
+            tombstoneAt = v.stats().sizeBytes();
+            v.delete(2, 2);
+            v.append(5, 5, bytes(5, 10));
+        }
+        flip(dir.resolve("1.dat"), victimStart + 2); // in the header of needle 2's data record
+        try (Volume v = Volume.open(dir, 1, config(false))) {
+            List<ReplicatedNeedle> records = v.recordsAfter(0, Long.MAX_VALUE);
+            assertThat(records).extracting(ReplicatedNeedle::needleId).containsExactly(1L, 3L, 2L, 5L);
+            assertThat(records).extracting(ReplicatedNeedle::sequence).containsExactly(1L, 3L, 4L, 5L);
+            assertThat(records.get(2).tombstone()).isTrue();
+        }
+        flip(dir.resolve("1.dat"), tombstoneAt + 2); // now in the header of its tombstone
+        try (Volume v = Volume.open(dir, 1, config(false))) {
+            assertCode(VolumeErrorCode.CORRUPT, () -> v.recordsAfter(0, Long.MAX_VALUE));
+            assertCode(VolumeErrorCode.CORRUPT, () -> v.recordsAfter(3, Long.MAX_VALUE));
+            assertThat(v.recordsAfter(4, Long.MAX_VALUE)).extracting(ReplicatedNeedle::needleId).containsExactly(5L);
         }
     }
 
