@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Finds the records after a sequence number, for a replica that missed them.
@@ -19,6 +21,8 @@ import java.util.List;
  * When anything on the way does not check out, the search falls back to scanning from the start.
  */
 final class CatchUp {
+    private static final Logger log = LoggerFactory.getLogger(CatchUp.class);
+
     private CatchUp() {}
 
     static List<ReplicatedNeedle> recordsAfter(Generation g, long afterSequence, long maxBytes, int pieceBytes,
@@ -73,36 +77,46 @@ final class CatchUp {
     }
 
     /**
-     * A scan skips bytes that do not read as records. When a needle's newest record (its data or
-     * its tombstone) lay there, the replica would go without it, so the catch-up is refused until
-     * the record is repaired; bytes that held only superseded records are passed over.
+     * A scan skips bytes that do not read as records. When a live needle's newest record lay
+     * there, the replica would go without the needle, so the catch-up is refused until the record
+     * is repaired. A tombstone there is passed over, with a warning: the replica keeps a needle
+     * nothing names any more, which the orphan audit deletes again. Bytes that held only
+     * superseded records are passed over.
      */
     private static void checkNoNewestRecordIn(Generation g, List<long[]> damaged, int volumeId)
             throws VolumeException {
-        long[] victim = null;
+        long[] live = null;
+        long tombstones = 0;
         g.indexLock.readLock().lock();
         try {
-            long[] found = new long[2];
-            boolean[] any = new boolean[1];
+            long[] found = new long[3];
             g.index.forEach((id, value) -> {
                 long offset = IndexValue.offset(value);
                 for (long[] range : damaged) {
-                    if (!any[0] && offset >= range[0] && offset < range[1]) {
-                        any[0] = true;
-                        found[0] = id;
-                        found[1] = offset;
+                    if (offset >= range[0] && offset < range[1]) {
+                        if (IndexValue.isTombstone(value)) {
+                            found[2]++;
+                        } else if (found[0] == 0) {
+                            found[0] = 1;
+                            found[1] = id;
+                        }
                     }
                 }
             });
-            if (any[0]) {
-                victim = found;
+            if (found[0] == 1) {
+                live = new long[] {found[1], IndexValue.offset(g.lookup(found[1]))};
             }
+            tombstones = found[2];
         } finally {
             g.indexLock.readLock().unlock();
         }
-        if (victim != null) {
-            throw new VolumeException(VolumeErrorCode.CORRUPT, "the newest record of needle " + victim[0]
-                    + " in volume " + volumeId + " (offset " + victim[1] + ") is damaged; repair it before catch-up");
+        if (live != null) {
+            throw new VolumeException(VolumeErrorCode.CORRUPT, "the newest record of needle " + live[0]
+                    + " in volume " + volumeId + " (offset " + live[1] + ") is damaged; repair it before catch-up");
+        }
+        if (tombstones > 0) {
+            log.warn("volume {}: a catch-up passes over {} damaged tombstone(s); the orphan audit deletes their "
+                    + "needles again", volumeId, tombstones);
         }
     }
 

@@ -190,33 +190,41 @@ class CrashRecoveryTest {
     }
 
     /**
-     * A damaged record that its needle's tombstone superseded is passed over by a catch-up, which
-     * sends the tombstone; once the needle's newest record is damaged, the catch-up is refused.
+     * A catch-up passes over damage that held a superseded record or a tombstone (the orphan
+     * audit deletes that needle again), and refuses damage where a live needle's newest record
+     * lay, unless the pulling replica already has everything there.
      */
     @Test
-    void aCatchUpPassesOverDamageOnlyWhereNoNeedleLosesItsNewestRecord() throws Exception {
+    void aCatchUpRefusesDamageOnlyWhereALiveNeedleLosesItsNewestRecord() throws Exception {
         long victimStart;
+        long thirdAt;
         long tombstoneAt;
         try (Volume v = Volume.create(dir, 1, 42, config(false))) {
             v.append(1, 1, bytes(1, 100));
             victimStart = v.stats().sizeBytes();
             v.append(2, 2, bytes(2, 100));
+            thirdAt = v.stats().sizeBytes();
             v.append(3, 3, bytes(3, 100));
             tombstoneAt = v.stats().sizeBytes();
             v.delete(2, 2);
             v.append(5, 5, bytes(5, 10));
         }
-        flip(dir.resolve("1.dat"), victimStart + 2); // in the header of needle 2's data record
+        flip(dir.resolve("1.dat"), victimStart + 2); // the header of needle 2's data record, superseded
         try (Volume v = Volume.open(dir, 1, config(false))) {
             List<ReplicatedNeedle> records = v.recordsAfter(0, Long.MAX_VALUE);
             assertThat(records).extracting(ReplicatedNeedle::needleId).containsExactly(1L, 3L, 2L, 5L);
             assertThat(records).extracting(ReplicatedNeedle::sequence).containsExactly(1L, 3L, 4L, 5L);
             assertThat(records.get(2).tombstone()).isTrue();
         }
-        flip(dir.resolve("1.dat"), tombstoneAt + 2); // now in the header of its tombstone
+        flip(dir.resolve("1.dat"), tombstoneAt + 2); // the header of its tombstone
+        try (Volume v = Volume.open(dir, 1, config(false))) {
+            assertThat(v.recordsAfter(0, Long.MAX_VALUE)).extracting(ReplicatedNeedle::sequence)
+                    .containsExactly(1L, 3L, 5L);
+        }
+        flip(dir.resolve("1.dat"), thirdAt + 2); // the header of needle 3's only record
         try (Volume v = Volume.open(dir, 1, config(false))) {
             assertCode(VolumeErrorCode.CORRUPT, () -> v.recordsAfter(0, Long.MAX_VALUE));
-            assertCode(VolumeErrorCode.CORRUPT, () -> v.recordsAfter(3, Long.MAX_VALUE));
+            assertCode(VolumeErrorCode.CORRUPT, () -> v.recordsAfter(2, Long.MAX_VALUE));
             assertThat(v.recordsAfter(4, Long.MAX_VALUE)).extracting(ReplicatedNeedle::needleId).containsExactly(5L);
         }
     }
