@@ -265,8 +265,8 @@ final class ObjectApi {
     /**
      * Stores the body of a PUT or an UploadPart as blobs: a length (or chunked transfer) is
      * required, and a Content-MD5 must match; when it does not, the blobs are freed again.
+     * {@code early} as {@link Blobs#write} takes it.
      */
-    /** Stores a request's body, checked against its Content-MD5; {@code early} as {@link Blobs#write} takes it. */
     static Blobs.Stored receive(S3Request r, Authenticator.Body body, Blobs blobs, long maxBytes, boolean early) {
         if (body.length() < 0 && r.header("transfer-encoding") == null) {
             throw new S3Exception(S3Error.MISSING_CONTENT_LENGTH);

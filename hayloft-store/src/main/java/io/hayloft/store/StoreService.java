@@ -54,6 +54,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -216,7 +217,11 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
         } catch (VolumeException | InterruptedException | RuntimeException e) {
             throw HayloftException.from(NeedleWrites.toStatus(e));
         }
+        AtomicBoolean awaited = new AtomicBoolean();
         return () -> {
+            if (!awaited.compareAndSet(false, true)) {
+                throw new IllegalStateException("the replicas of a write are awaited once");
+            }
             try {
                 written.finish();
             } catch (InterruptedException | RuntimeException e) {
