@@ -31,9 +31,9 @@ import io.hayloft.proto.v1.VolumeReport;
 import io.hayloft.proto.v1.VolumeState;
 import io.hayloft.proto.v1.WriteHeader;
 import io.hayloft.proto.v1.WriteSmallNeedleRequest;
-import io.hayloft.volume.format.NeedleFormat;
 import io.hayloft.store.StoreConfig;
 import io.hayloft.volume.Volume;
+import io.hayloft.volume.format.NeedleFormat;
 import java.nio.ByteBuffer;
 import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
@@ -420,6 +420,18 @@ class RepairTest {
         await().atMost(Duration.ofSeconds(20))
                 .until(() -> cluster.store(damagedStore).server().needlesRepaired() == 2);
         assertThat(cluster.store(damagedStore).server().scrubNow()).isZero();
+
+        // A damaged tombstone too: rewritten from another replica's, so the needle stays deleted.
+        Volume replica = cluster.store(damagedStore).server().volumes().get(a.getVolumeId());
+        long tombstoneAt = replica.stats().sizeBytes();
+        client.delete(a);
+        flipByte(damagedStore, a.getVolumeId(), tombstoneAt + 2);
+        assertThat(cluster.store(damagedStore).server().scrubNow()).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> cluster.store(damagedStore).server().needlesRepaired() == 3);
+        assertThat(cluster.store(damagedStore).server().scrubNow()).isZero();
+        assertThat(replica.readRecord(a.getNeedleId()).tombstone()).isTrue();
+
         cluster.awaitHealed(Duration.ofSeconds(20));
         SeededBlobs.readAll(client, seed, 0, others, 4);
     }

@@ -184,7 +184,7 @@ final class NeedleRepairs implements AutoCloseable {
                     tried.append("; ").append(damaged.getMessage());
                     continue;
                 }
-                if (healthy.needleId() != d.needleId() || healthy.tombstone()) {
+                if (healthy.needleId() != d.needleId()) {
                     tried.append("; ").append(r.getStoreId()).append(": answered with another record");
                     continue;
                 }
@@ -198,6 +198,12 @@ final class NeedleRepairs implements AutoCloseable {
                 if (e.code() == VolumeErrorCode.NOT_FOUND || e.code() == VolumeErrorCode.DELETED
                         || e.code() == VolumeErrorCode.CLOSED) {
                     return; // deleted or compacted away meanwhile: nothing to repair
+                }
+                if (e.code() == VolumeErrorCode.BAD_INPUT) {
+                    // That replica's newest record of the needle is not this one's (a tombstone
+                    // against data, another length): another replica may hold the same.
+                    tried.append("; ").append(r.getStoreId()).append(": ").append(e.getMessage());
+                    continue;
                 }
                 tried.append("; here: ").append(e.getMessage());
                 break;

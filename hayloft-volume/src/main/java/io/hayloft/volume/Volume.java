@@ -549,18 +549,26 @@ public final class Volume implements AutoCloseable {
     }
 
     /** A live needle's whole record as read from the file, not checked yet. */
-    private record LoadedRecord(Generation generation, ByteBuffer bytes, int length) {}
+    private record LoadedRecord(Generation generation, ByteBuffer bytes, int length, boolean tombstone) {}
 
     private LoadedRecord loadRecord(long needleId) throws VolumeException {
+        return loadRecord(needleId, false);
+    }
+
+    /** The bytes of a needle's newest record; with {@code tombstones}, a deleted needle's tombstone too. */
+    private LoadedRecord loadRecord(long needleId, boolean tombstones) throws VolumeException {
         for (int attempt = 0; ; attempt++) {
             Generation g = readableGeneration();
             long value = g.lookup(needleId);
-            checkPresent(needleId, value);
-            int length = IndexValue.dataLength(value);
+            boolean tombstone = tombstones && value != IndexValue.ABSENT && IndexValue.isTombstone(value);
+            if (!tombstone) {
+                checkPresent(needleId, value);
+            }
+            int length = tombstone ? 0 : IndexValue.dataLength(value);
             ByteBuffer record = ByteBuffer.allocate((int) NeedleFormat.recordBytes(length));
             try {
                 g.dat.readFully(record, IndexValue.offset(value));
-                return new LoadedRecord(g, record, length);
+                return new LoadedRecord(g, record, length, tombstone);
             } catch (IOException e) {
                 if (retryOnNewGeneration(g, e, attempt)) {
                     continue;
@@ -604,14 +612,24 @@ public final class Volume implements AutoCloseable {
     }
 
     /**
-     * A live needle's whole record, checked, for a replica that repairs its own damaged copy:
-     * its cookie (not checked, as the asker cannot know it), sequence and data. CORRUPT when this
-     * copy is damaged too.
+     * A needle's newest record, whole and checked, for a replica that repairs its own damaged
+     * copy: its cookie (not checked, as the asker cannot know it), sequence and data; for a
+     * deleted needle, its tombstone. CORRUPT when this copy is damaged too.
      */
     public ReplicatedNeedle readRecord(long needleId) throws VolumeException {
-        LoadedRecord r = loadRecord(needleId);
+        LoadedRecord r = loadRecord(needleId, true);
         NeedleHeader header = NeedleFormat.parseHeader(r.bytes(), 0);
         int cookie = header == null ? 0 : header.cookie();
+        if (r.tombstone()) {
+            if (header == null || header.needleId() != needleId || !header.tombstone() || header.dataLength() != 0
+                    || NeedleFormat.recordCrc(r.generation().saltBytes, r.bytes().array(), 0, NeedleFormat.HEADER_BYTES)
+                            != r.bytes().getInt(NeedleFormat.HEADER_BYTES + 12)
+                    || !NeedleFormat.paddingIsZero(r.bytes(), NeedleFormat.OVERHEAD_BYTES, r.bytes().capacity())) {
+                throw corrupt(needleId, "its tombstone is damaged");
+            }
+            long sequence = r.bytes().getLong(NeedleFormat.HEADER_BYTES + 4);
+            return new ReplicatedNeedle(needleId, cookie, true, sequence, ByteBuffer.allocate(0));
+        }
         ByteBuffer data = verify(r.generation(), r.bytes(), needleId, cookie, r.length());
         long sequence = r.bytes().getLong(NeedleFormat.HEADER_BYTES + r.length() + 4);
         return new ReplicatedNeedle(needleId, cookie, false, sequence, data);
@@ -631,20 +649,29 @@ public final class Volume implements AutoCloseable {
         try {
             Generation g = readableGeneration();
             long value = g.lookup(healthy.needleId());
-            checkPresent(healthy.needleId(), value);
-            if (healthy.tombstone() || IndexValue.dataLength(value) != healthy.data().remaining()) {
+            boolean tombstone = value != IndexValue.ABSENT && IndexValue.isTombstone(value);
+            if (!tombstone) {
+                checkPresent(healthy.needleId(), value);
+            }
+            if (healthy.tombstone() != tombstone
+                    || (!tombstone && IndexValue.dataLength(value) != healthy.data().remaining())
+                    || (tombstone && healthy.data().remaining() != 0)) {
                 throw new VolumeException(VolumeErrorCode.BAD_INPUT, "the copy of needle " + healthy.needleId()
                         + " does not fit its record in volume " + volumeId);
             }
-            ByteBuffer record = NeedleFormat.encode(g.superblock.salt(), 0, healthy.cookie(), healthy.needleId(),
-                    healthy.data().duplicate(), healthy.sequence());
+            ByteBuffer record = NeedleFormat.encode(g.superblock.salt(), tombstone ? NeedleFormat.FLAG_TOMBSTONE : 0,
+                    healthy.cookie(), healthy.needleId(), healthy.data().duplicate(), healthy.sequence());
             try {
                 g.dat.writeFully(record, IndexValue.offset(value));
                 g.dat.force();
             } catch (IOException e) {
                 throw VolumeException.fromIo("repair needle " + healthy.needleId() + " in volume " + volumeId, e);
             }
-            read(healthy.needleId(), healthy.cookie());
+            if (tombstone) {
+                readRecord(healthy.needleId());
+            } else {
+                read(healthy.needleId(), healthy.cookie());
+            }
         } finally {
             compactionLock.unlock();
         }
@@ -835,8 +862,8 @@ public final class Volume implements AutoCloseable {
                 g.index.forEach((id, value) -> {
                     long offset = IndexValue.offset(value);
                     for (long[] range : damaged) {
-                        if (offset >= range[0] && offset < range[1] && !IndexValue.isTombstone(value)) {
-                            bad.add(id);
+                        if (offset >= range[0] && offset < range[1]) {
+                            bad.add(id);  // a live needle, or a tombstone: both are repaired from a replica
                         }
                     }
                 });

@@ -270,6 +270,51 @@ class CrashRecoveryTest {
         }
     }
 
+    /**
+     * Flip one byte in each field of a tombstone: scrub lists its needle, and a healthy replica's
+     * tombstone repairs it in place, byte for byte; a live copy of the needle does not fit it.
+     */
+    @Test
+    void aDamagedTombstoneIsFoundByScrubAndRewrittenFromAHealthyCopy() throws Exception {
+        Path golden = Files.createDirectory(dir.resolve("golden"));
+        long tombstoneAt;
+        ReplicatedNeedle healthy;
+        try (Volume v = Volume.create(golden, 1, 42, config(false))) {
+            v.append(1, 1, bytes(1, 100));
+            v.append(2, 2, bytes(2, 100));
+            tombstoneAt = v.stats().sizeBytes();
+            v.delete(2, 2);
+            v.append(3, 3, bytes(3, 100));
+            healthy = v.readRecord(2);
+        }
+        assertThat(healthy.tombstone()).isTrue();
+        assertThat(healthy.cookie()).isEqualTo(2);
+        assertThat(healthy.sequence()).isEqualTo(3);
+        byte[] goldenBytes = Files.readAllBytes(golden.resolve("1.dat"));
+        for (long o = 0; o < NeedleFormat.recordBytes(0); o++) {
+            Path work = dir.resolve("t" + o);
+            Files.createDirectory(work);
+            for (String f : new String[] {"1.dat", "1.idx"}) {
+                Files.copy(golden.resolve(f), work.resolve(f));
+            }
+            flip(work.resolve("1.dat"), tombstoneAt + o);
+            long at = o;
+            try (Volume v = Volume.open(work, 1, config(false))) {
+                assertCode(VolumeErrorCode.DELETED, () -> v.read(2, 2));
+                assertThat(v.scrub()).as("flip at %d", at).containsExactly(2L);
+                assertCode(VolumeErrorCode.CORRUPT, () -> v.readRecord(2));
+                assertCode(VolumeErrorCode.BAD_INPUT, () -> v.repairRecord(new ReplicatedNeedle(2, 2, false, 3,
+                        ByteBuffer.wrap(bytes(2, 100)))));
+                v.repairRecord(healthy);
+                assertThat(v.scrub()).isEmpty();
+                assertThat(v.readRecord(2).tombstone()).isTrue();
+                assertThat(v.recordsAfter(0, Long.MAX_VALUE)).extracting(ReplicatedNeedle::sequence)
+                        .containsExactly(1L, 2L, 3L, 4L);
+            }
+            assertThat(Files.readAllBytes(work.resolve("1.dat"))).as("flip at %d", at).isEqualTo(goldenBytes);
+        }
+    }
+
     /** An index entry whose offset was damaged so that it skips good records makes the index be rebuilt. */
     @Test
     void indexEntryThatSkipsRecordsIsCaught() throws Exception {
