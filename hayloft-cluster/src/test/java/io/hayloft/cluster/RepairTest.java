@@ -32,6 +32,7 @@ import io.hayloft.proto.v1.VolumeState;
 import io.hayloft.proto.v1.WriteHeader;
 import io.hayloft.proto.v1.WriteSmallNeedleRequest;
 import io.hayloft.store.StoreConfig;
+import io.hayloft.store.StoreServer;
 import io.hayloft.volume.Volume;
 import io.hayloft.volume.format.NeedleFormat;
 import java.nio.ByteBuffer;
@@ -431,6 +432,32 @@ class RepairTest {
                 .until(() -> cluster.store(damagedStore).server().needlesRepaired() == 3);
         assertThat(cluster.store(damagedStore).server().scrubNow()).isZero();
         assertThat(replica.readRecord(a.getNeedleId()).tombstone()).isTrue();
+
+        // A catch-up that needs a record damaged at its source has it repaired there at once, not
+        // at the next scrub: the last record of a secondary, its header damaged.
+        Fid c = client.write(second);
+        StoreInfo source = client.meta().lookupVolume(c.getVolumeId()).getReplicas(1);
+        StoreServer sourceServer = cluster.store(Integer.parseInt(source.getStoreId().substring("store".length())))
+                .server();
+        Volume sourceVolume = sourceServer.volumes().get(c.getVolumeId());
+        long last = sourceVolume.lastSequence();
+        flipByte(Integer.parseInt(source.getStoreId().substring("store".length())), c.getVolumeId(),
+                sourceVolume.stats().sizeBytes() - NeedleFormat.recordBytes(second.length) + 2);
+        long repairedBefore = sourceServer.needlesRepaired();
+        ManagedChannel channel = NettyChannelBuilder.forTarget(source.getAddress()).usePlaintext().build();
+        try {
+            StoreGrpc.StoreBlockingStub stub = StoreGrpc.newBlockingStub(channel);
+            CatchUpRequest pull = CatchUpRequest.newBuilder().setVolumeId(c.getVolumeId()).setAfterSequence(last - 1)
+                    .build();
+            assertThatThrownBy(() -> stub.catchUp(pull).next()).isInstanceOfSatisfying(StatusRuntimeException.class,
+                    e -> assertThat(WireErrors.fromThrowable(e).orElseThrow().getCode()).isEqualTo(ErrorCode.CORRUPT));
+            await().atMost(Duration.ofSeconds(20)).until(() -> sourceServer.needlesRepaired() == repairedBefore + 1);
+            CatchUpRecord record = stub.catchUp(pull).next();
+            assertThat(record.getSequence()).isEqualTo(last);
+            assertThat(record.getData().toByteArray()).isEqualTo(second);
+        } finally {
+            channel.shutdownNow();
+        }
 
         cluster.awaitHealed(Duration.ofSeconds(20));
         SeededBlobs.readAll(client, seed, 0, others, 4);

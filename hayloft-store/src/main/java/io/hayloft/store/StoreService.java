@@ -492,8 +492,9 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
     }
 
     private void catchUpNow(CatchUpRequest request, StreamObserver<CatchUpRecord> out) {
+        Volume volume = null;
         try {
-            Volume volume = volumes.get(request.getVolumeId());
+            volume = volumes.get(request.getVolumeId());
             long after = request.getAfterSequence();
             if (request.hasAfterRecord()) {
                 RecordSummary theirs = CatchUpRecords.summary(request.getAfterRecord(), after);
@@ -517,6 +518,10 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
             }
             out.onCompleted();
         } catch (VolumeException e) {
+            if (volume != null && e.damagedNeedle() >= 0) {
+                // The record the puller needs is damaged here: repaired now, not at the next scrub.
+                needleRepairs.submit(volume.id(), e.damagedNeedle());
+            }
             out.onError(StoreErrors.toStatus(e));
         }
     }

@@ -54,8 +54,8 @@ final class CatchUp {
                 if (IndexValue.offset(g.lookup(r.header().needleId())) != r.offset()) {
                     continue; // superseded: its replacement, later in the file, is what the replica needs
                 }
-                throw new VolumeException(VolumeErrorCode.CORRUPT, "needle " + r.header().needleId() + " in volume "
-                        + volumeId + " is damaged; repair it before catch-up");
+                throw VolumeException.damaged(r.header().needleId(), "needle " + r.header().needleId()
+                        + " in volume " + volumeId + " is damaged; repair it before catch-up");
             }
             out.add(new ReplicatedNeedle(r.header().needleId(), r.header().cookie(), r.header().tombstone(), sequence,
                     data));
@@ -111,7 +111,7 @@ final class CatchUp {
             g.indexLock.readLock().unlock();
         }
         if (live != null) {
-            throw new VolumeException(VolumeErrorCode.CORRUPT, "the newest record of needle " + live[0]
+            throw VolumeException.damaged(live[0], "the newest record of needle " + live[0]
                     + " in volume " + volumeId + " (offset " + live[1] + ") is damaged; repair it before catch-up");
         }
         if (tombstones > 0) {

@@ -13,21 +13,37 @@ public final class VolumeException extends IOException {
     private static final long serialVersionUID = 1L;
 
     private final VolumeErrorCode code;
+    private final long damagedNeedle;
 
     public VolumeException(VolumeErrorCode code, String message) {
         this(code, message, null);
     }
 
     public VolumeException(VolumeErrorCode code, String message, Throwable cause) {
+        this(code, message, cause, -1);
+    }
+
+    private VolumeException(VolumeErrorCode code, String message, Throwable cause, long damagedNeedle) {
         super(code + ": " + message, cause);
         this.code = code;
+        this.damagedNeedle = damagedNeedle;
         if (!code.isExpected()) {
             super.fillInStackTrace();
         }
     }
 
+    /** A CORRUPT naming the needle whose damaged record it is about, so that it can be repaired. */
+    public static VolumeException damaged(long needleId, String message) {
+        return new VolumeException(VolumeErrorCode.CORRUPT, message, null, needleId);
+    }
+
     public VolumeErrorCode code() {
         return code;
+    }
+
+    /** The needle whose damaged record made this CORRUPT, when known ({@link #damaged}); else -1. */
+    public long damagedNeedle() {
+        return damagedNeedle;
     }
 
     /** Filled in by the constructor, and only for unexpected codes. */
