@@ -384,6 +384,8 @@ class ClusterTest {
             // Durable on the primary when it returns; on every replica once they are awaited.
             assertThat(storeOf(replicas.get(0)).server().readLocal(w.fid())).isEqualTo(data);
             w.awaitReplicas();
+            // Awaited once: a second wait would release the write's bytes in flight twice.
+            assertThatThrownBy(w::awaitReplicas).isInstanceOf(IllegalStateException.class);
             for (StoreInfo r : replicas) {
                 assertThat(storeOf(r).server().readLocal(w.fid())).as(r.getStoreId()).isEqualTo(data);
             }

@@ -25,24 +25,13 @@ class AnnouncedPutsTest {
     Path dir;
 
     /** Names that count the announcements made, those still open, and the names put with one. */
-    private static final class Counting implements ObjectNames {
-        private final ObjectNames names;
+    private static final class Counting extends ForwardingNames {
         final AtomicInteger made = new AtomicInteger();
         final AtomicInteger open = new AtomicInteger();
         final AtomicInteger putWithOne = new AtomicInteger();
 
         Counting(ObjectNames names) {
-            this.names = names;
-        }
-
-        @Override
-        public ObjectInfo get(String bucket, String key) {
-            return names.get(bucket, key);
-        }
-
-        @Override
-        public List<Chunk> put(ObjectInfo object) {
-            return names.put(object);
+            super(names);
         }
 
         @Override

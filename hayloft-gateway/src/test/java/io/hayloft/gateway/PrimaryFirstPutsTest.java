@@ -37,19 +37,13 @@ class PrimaryFirstPutsTest {
     Path dir;
 
     /** Names that check, as each name is put, that its primary already has the bytes durable. */
-    private static final class Checking implements ObjectNames {
-        private final ObjectNames names;
+    private static final class Checking extends ForwardingNames {
         private LocalCluster cluster;
         private MetaClient meta;
         final ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
 
         Checking(ObjectNames names) {
-            this.names = names;
-        }
-
-        @Override
-        public ObjectInfo get(String bucket, String key) {
-            return names.get(bucket, key);
+            super(names);
         }
 
         @Override

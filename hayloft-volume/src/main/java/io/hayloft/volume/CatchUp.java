@@ -85,34 +85,13 @@ final class CatchUp {
      */
     private static void checkNoNewestRecordIn(Generation g, List<long[]> damaged, int volumeId)
             throws VolumeException {
-        long[] live = null;
-        long tombstones = 0;
-        g.indexLock.readLock().lock();
-        try {
-            long[] found = new long[3];
-            g.index.forEach((id, value) -> {
-                long offset = IndexValue.offset(value);
-                for (long[] range : damaged) {
-                    if (offset >= range[0] && offset < range[1]) {
-                        if (IndexValue.isTombstone(value)) {
-                            found[2]++;
-                        } else if (found[0] == 0) {
-                            found[0] = 1;
-                            found[1] = id;
-                        }
-                    }
-                }
-            });
-            if (found[0] == 1) {
-                live = new long[] {found[1], IndexValue.offset(g.lookup(found[1]))};
+        int tombstones = 0;
+        for (long[] entry : g.entriesIn(damaged)) {
+            if (!IndexValue.isTombstone(entry[1])) {
+                throw VolumeException.damaged(entry[0], "the newest record of needle " + entry[0] + " in volume "
+                        + volumeId + " (offset " + IndexValue.offset(entry[1]) + ") is damaged; repair it before catch-up");
             }
-            tombstones = found[2];
-        } finally {
-            g.indexLock.readLock().unlock();
-        }
-        if (live != null) {
-            throw VolumeException.damaged(live[0], "the newest record of needle " + live[0]
-                    + " in volume " + volumeId + " (offset " + live[1] + ") is damaged; repair it before catch-up");
+            tombstones++;
         }
         if (tombstones > 0) {
             log.warn("volume {}: a catch-up passes over {} damaged tombstone(s); the orphan audit deletes their "

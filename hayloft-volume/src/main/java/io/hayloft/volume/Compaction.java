@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -179,20 +178,7 @@ final class Compaction {
      * still read as CORRUPT and scrub still lists them for repair, instead of vanishing.
      */
     private void copyDamaged(Generation old, List<long[]> ranges, long to) throws IOException {
-        List<long[]> victims = new ArrayList<>();
-        old.indexLock.readLock().lock();
-        try {
-            old.index.forEach((id, value) -> {
-                long offset = IndexValue.offset(value);
-                for (long[] range : ranges) {
-                    if (offset >= range[0] && offset < range[1]) {
-                        victims.add(new long[] {id, value});
-                    }
-                }
-            });
-        } finally {
-            old.indexLock.readLock().unlock();
-        }
+        List<long[]> victims = old.entriesIn(ranges);
         if (victims.isEmpty()) {
             return;
         }

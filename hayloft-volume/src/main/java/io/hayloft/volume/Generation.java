@@ -6,6 +6,8 @@ import io.hayloft.volume.format.Superblock;
 import io.hayloft.volume.index.NeedleIndex;
 import io.hayloft.volume.io.VolumeFile;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Lock;
@@ -106,6 +108,32 @@ final class Generation {
     }
 
     /** Applies one entry to the index and the counters; caller holds the index write lock. */
+    /**
+     * The index entries, {id, value}, whose record starts in one of the byte ranges [from, to): the
+     * needles whose newest record (data or tombstone) a scan found damaged there.
+     */
+    List<long[]> entriesIn(List<long[]> ranges) {
+        List<long[]> found = new ArrayList<>();
+        if (ranges.isEmpty()) {
+            return found;
+        }
+        indexLock.readLock().lock();
+        try {
+            index.forEach((id, value) -> {
+                long offset = IndexValue.offset(value);
+                for (long[] range : ranges) {
+                    if (offset >= range[0] && offset < range[1]) {
+                        found.add(new long[] {id, value});
+                        return;
+                    }
+                }
+            });
+        } finally {
+            indexLock.readLock().unlock();
+        }
+        return found;
+    }
+
     void apply(long needleId, long value) {
         long old = index.put(needleId, value);
         if (old != IndexValue.ABSENT) {

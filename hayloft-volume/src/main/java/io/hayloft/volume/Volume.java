@@ -545,7 +545,7 @@ public final class Volume implements AutoCloseable {
     /** Reads a needle's data, checked against its CRC. */
     public ByteBuffer read(long needleId, int cookie) throws VolumeException {
         LoadedRecord r = loadRecord(needleId);
-        return verify(r.generation(), r.bytes(), needleId, cookie, r.length());
+        return verify(r.generation(), r.bytes(), needleId, cookie, r.length(), false);
     }
 
     /** A live needle's whole record as read from the file, not checked yet. */
@@ -620,19 +620,9 @@ public final class Volume implements AutoCloseable {
         LoadedRecord r = loadRecord(needleId, true);
         NeedleHeader header = NeedleFormat.parseHeader(r.bytes(), 0);
         int cookie = header == null ? 0 : header.cookie();
-        if (r.tombstone()) {
-            if (header == null || header.needleId() != needleId || !header.tombstone() || header.dataLength() != 0
-                    || NeedleFormat.recordCrc(r.generation().saltBytes, r.bytes().array(), 0, NeedleFormat.HEADER_BYTES)
-                            != r.bytes().getInt(NeedleFormat.HEADER_BYTES + 12)
-                    || !NeedleFormat.paddingIsZero(r.bytes(), NeedleFormat.OVERHEAD_BYTES, r.bytes().capacity())) {
-                throw corrupt(needleId, "its tombstone is damaged");
-            }
-            long sequence = r.bytes().getLong(NeedleFormat.HEADER_BYTES + 4);
-            return new ReplicatedNeedle(needleId, cookie, true, sequence, ByteBuffer.allocate(0));
-        }
-        ByteBuffer data = verify(r.generation(), r.bytes(), needleId, cookie, r.length());
+        ByteBuffer data = verify(r.generation(), r.bytes(), needleId, cookie, r.length(), r.tombstone());
         long sequence = r.bytes().getLong(NeedleFormat.HEADER_BYTES + r.length() + 4);
-        return new ReplicatedNeedle(needleId, cookie, false, sequence, data);
+        return new ReplicatedNeedle(needleId, cookie, r.tombstone(), sequence, data);
     }
 
     /**
@@ -724,10 +714,11 @@ public final class Volume implements AutoCloseable {
         return header;
     }
 
-    private ByteBuffer verify(Generation g, ByteBuffer record, long needleId, int cookie, int length)
-            throws VolumeException {
+    private ByteBuffer verify(Generation g, ByteBuffer record, long needleId, int cookie, int length,
+            boolean tombstone) throws VolumeException {
         NeedleHeader header = NeedleFormat.parseHeader(record, 0);
-        if (header == null || header.needleId() != needleId || header.dataLength() != length || header.tombstone()) {
+        if (header == null || header.needleId() != needleId || header.dataLength() != length
+                || header.tombstone() != tombstone) {
             throw corrupt(needleId, "header does not match the index");
         }
         int footerAt = NeedleFormat.HEADER_BYTES + length;
@@ -856,20 +847,8 @@ public final class Volume implements AutoCloseable {
         if (scanner.validEnd() < end) {
             damaged.add(new long[] {scanner.validEnd(), end});
         }
-        if (!damaged.isEmpty()) {
-            g.indexLock.readLock().lock();
-            try {
-                g.index.forEach((id, value) -> {
-                    long offset = IndexValue.offset(value);
-                    for (long[] range : damaged) {
-                        if (offset >= range[0] && offset < range[1]) {
-                            bad.add(id);  // a live needle, or a tombstone: both are repaired from a replica
-                        }
-                    }
-                });
-            } finally {
-                g.indexLock.readLock().unlock();
-            }
+        for (long[] entry : g.entriesIn(damaged)) {
+            bad.add(entry[0]);  // a live needle, or a tombstone: both are repaired from a replica
         }
         return bad;
     }

@@ -152,12 +152,7 @@ class CrashRecoveryTest {
         }
         long recordBytes = NeedleFormat.recordBytes(dataLength);
         for (long o = 0; o < recordBytes; o++) {
-            Path work = dir.resolve("w" + o);
-            Files.createDirectory(work);
-            for (String f : new String[] {"1.dat", "1.idx"}) {
-                Files.copy(golden.resolve(f), work.resolve(f));
-            }
-            flip(work.resolve("1.dat"), victimStart + o);
+            Path work = damagedCopy(golden, "w" + o, victimStart + o);
             long at = o;
             try (Volume v = Volume.open(work, 1, config(false))) {
                 assertCode(VolumeErrorCode.CORRUPT, () -> v.read(2, 2));
@@ -251,12 +246,7 @@ class CrashRecoveryTest {
         byte[] goldenBytes = Files.readAllBytes(golden.resolve("1.dat"));
         long recordBytes = NeedleFormat.recordBytes(dataLength);
         for (long o = 0; o < recordBytes; o++) {
-            Path work = dir.resolve("r" + o);
-            Files.createDirectory(work);
-            for (String f : new String[] {"1.dat", "1.idx"}) {
-                Files.copy(golden.resolve(f), work.resolve(f));
-            }
-            flip(work.resolve("1.dat"), victimStart + o);
+            Path work = damagedCopy(golden, "r" + o, victimStart + o);
             long at = o;
             try (Volume v = Volume.open(work, 1, config(false))) {
                 assertCode(VolumeErrorCode.CORRUPT, () -> v.readRecord(2));
@@ -292,12 +282,7 @@ class CrashRecoveryTest {
         assertThat(healthy.sequence()).isEqualTo(3);
         byte[] goldenBytes = Files.readAllBytes(golden.resolve("1.dat"));
         for (long o = 0; o < NeedleFormat.recordBytes(0); o++) {
-            Path work = dir.resolve("t" + o);
-            Files.createDirectory(work);
-            for (String f : new String[] {"1.dat", "1.idx"}) {
-                Files.copy(golden.resolve(f), work.resolve(f));
-            }
-            flip(work.resolve("1.dat"), tombstoneAt + o);
+            Path work = damagedCopy(golden, "t" + o, tombstoneAt + o);
             long at = o;
             try (Volume v = Volume.open(work, 1, config(false))) {
                 assertCode(VolumeErrorCode.DELETED, () -> v.read(2, 2));
@@ -464,6 +449,16 @@ class CrashRecoveryTest {
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
             f.setLength(size);
         }
+    }
+
+    /** A copy of the volume in {@code golden}, in a new directory {@code name}, with the byte at {@code at} flipped. */
+    private Path damagedCopy(Path golden, String name, long at) throws IOException {
+        Path work = Files.createDirectory(dir.resolve(name));
+        for (String f : new String[] {"1.dat", "1.idx"}) {
+            Files.copy(golden.resolve(f), work.resolve(f));
+        }
+        flip(work.resolve("1.dat"), at);
+        return work;
     }
 
     static void flip(Path file, long at) throws IOException {
