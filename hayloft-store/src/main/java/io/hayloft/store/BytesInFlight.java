@@ -29,4 +29,9 @@ final class BytesInFlight {
     void release(long bytes) {
         reserved.addAndGet(-bytes);
     }
+
+    /** The bytes reserved now. */
+    long reserved() {
+        return reserved.get();
+    }
 }

@@ -4,6 +4,7 @@ import io.hayloft.volume.ReplicatedNeedle;
 import io.hayloft.volume.Volume;
 import io.hayloft.volume.VolumeErrorCode;
 import io.hayloft.volume.VolumeException;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
@@ -74,6 +75,60 @@ final class ReplicaOrder {
         }
     }
 
+    /**
+     * Whether a record with this sequence would be handed over at once, without waiting for a
+     * lower one; does not wait.
+     */
+    boolean isTurn(Volume volume, long sequence) {
+        return orderOf(volume).isTurn(volume, sequence);
+    }
+
+    /**
+     * Applies records of consecutive sequences together ({@link Volume#applyReplicatedAll}), once
+     * the first one's turn comes, as {@link #apply} applies one; returns one outcome per record,
+     * null when it is durable.
+     *
+     * @throws VolumeException when none of them got a place: the first was refused, or did not
+     *     get its turn within the wait
+     */
+    List<VolumeException> applyAll(Volume volume, List<ReplicatedNeedle> records)
+            throws VolumeException, InterruptedException {
+        for (int i = 1; i < records.size(); i++) {
+            if (records.get(i).sequence() != records.get(i - 1).sequence() + 1) {
+                throw new IllegalArgumentException("records applied together must have consecutive sequences");
+            }
+        }
+        long first = records.get(0).sequence();
+        long last = records.get(records.size() - 1).sequence();
+        VolumeOrder order = orderOf(volume);
+        order.awaitTurn(volume, first, waitNanos);
+        AtomicBoolean handedOver = new AtomicBoolean();
+        List<VolumeException> outcomes;
+        try {
+            outcomes = volume.applyReplicatedAll(records, () -> {
+                if (handedOver.compareAndSet(false, true)) {
+                    order.handedOver(last);
+                }
+            });
+        } catch (VolumeException | RuntimeException e) {
+            if (!handedOver.get()) {
+                order.refused(volume, first);
+            } else if (volume.lastSequence() < first) {
+                order.notWritten(first);
+            }
+            throw e;
+        }
+        // Records that had their place and were not written: the order goes back to the lowest.
+        for (int i = 0; i < outcomes.size(); i++) {
+            long sequence = records.get(i).sequence();
+            if (outcomes.get(i) != null && volume.lastSequence() < sequence) {
+                order.notWritten(sequence);
+                break;
+            }
+        }
+        return outcomes;
+    }
+
     /** The order of this replica; made anew for a new replica of the same volume id. */
     private VolumeOrder orderOf(Volume volume) {
         VolumeOrder known = volumes.get(volume.id());
@@ -103,6 +158,15 @@ final class ReplicaOrder {
 
         VolumeOrder(Volume volume) {
             this.volume = volume;
+        }
+
+        boolean isTurn(Volume volume, long sequence) {
+            lock.lock();
+            try {
+                return sequence <= Math.max(next, volume.lastSequence() + 1);
+            } finally {
+                lock.unlock();
+            }
         }
 
         void awaitTurn(Volume volume, long sequence, long waitNanos) throws InterruptedException, VolumeException {

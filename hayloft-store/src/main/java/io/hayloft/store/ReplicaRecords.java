@@ -1,6 +1,7 @@
 package io.hayloft.store;
 
 import com.google.protobuf.ByteString;
+import io.grpc.StatusRuntimeException;
 import io.hayloft.proto.WireErrors;
 import io.hayloft.proto.v1.ErrorCode;
 import io.hayloft.proto.v1.Fid;
@@ -10,6 +11,8 @@ import io.hayloft.volume.Volume;
 import io.hayloft.volume.VolumeErrorCode;
 import io.hayloft.volume.VolumeException;
 import io.hayloft.volume.VolumeSet;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.zip.CRC32C;
 
 /**
@@ -59,18 +62,62 @@ final class ReplicaRecords {
     void apply(Volume volume, ReplicateRequest record) throws VolumeException, InterruptedException {
         ByteString data = record.getData();
         try {
-            CRC32C crc = new CRC32C();
-            crc.update(data.asReadOnlyByteBuffer());
-            if ((int) crc.getValue() != record.getCrc32C()) {
-                throw WireErrors.toStatus(ErrorCode.BAD_REQUEST, "record " + record.getSequence()
-                        + " does not match its CRC32C");
+            if (!crcMatches(record)) {
+                throw crcMismatch(record);
             }
-            Fid fid = record.getFid();
-            replication.applyFromPrimary(volume, new ReplicatedNeedle(fid.getNeedleId(), fid.getCookie(),
-                    record.getTombstone(), record.getSequence(), data.asReadOnlyByteBuffer()),
-                    record.getPrimaryStoreId());
+            replication.applyFromPrimary(volume, needle(record), record.getPrimaryStoreId());
         } finally {
             bytesInFlight.release(data.size());
         }
+    }
+
+    /** Whether an admitted record's data matches its CRC32C. */
+    static boolean crcMatches(ReplicateRequest record) {
+        CRC32C crc = new CRC32C();
+        crc.update(record.getData().asReadOnlyByteBuffer());
+        return (int) crc.getValue() == record.getCrc32C();
+    }
+
+    private static StatusRuntimeException crcMismatch(ReplicateRequest record) {
+        return WireErrors.toStatus(ErrorCode.BAD_REQUEST, "record " + record.getSequence()
+                + " does not match its CRC32C");
+    }
+
+    /**
+     * Applies admitted records of consecutive sequences from one primary together, once the
+     * first one's turn comes ({@link ReplicaOrder#applyAll}); their CRC32C must have been found
+     * to match ({@link #crcMatches}) and each must be {@link Volume#appendsInGroup small}.
+     * Returns when each is durable or failed: one outcome per record, null when it is durable,
+     * else the status its answer carries. Releases their bytes.
+     */
+    List<StatusRuntimeException> applyTogether(Volume volume, List<ReplicateRequest> records) {
+        List<StatusRuntimeException> outcomes = new ArrayList<>(records.size());
+        try {
+            List<ReplicatedNeedle> needles = new ArrayList<>(records.size());
+            for (ReplicateRequest record : records) {
+                needles.add(needle(record));
+            }
+            for (VolumeException e : replication.applyAllFromPrimary(volume, needles,
+                    records.get(0).getPrimaryStoreId())) {
+                outcomes.add(e == null ? null : NeedleWrites.toStatus(e));
+            }
+        } catch (VolumeException | InterruptedException | RuntimeException e) {
+            StatusRuntimeException status = NeedleWrites.toStatus(e);
+            outcomes.clear();
+            for (int i = 0; i < records.size(); i++) {
+                outcomes.add(status);
+            }
+        } finally {
+            for (ReplicateRequest record : records) {
+                bytesInFlight.release(record.getData().size());
+            }
+        }
+        return outcomes;
+    }
+
+    private static ReplicatedNeedle needle(ReplicateRequest record) {
+        Fid fid = record.getFid();
+        return new ReplicatedNeedle(fid.getNeedleId(), fid.getCookie(), record.getTombstone(), record.getSequence(),
+                record.getData().asReadOnlyByteBuffer());
     }
 }

@@ -9,8 +9,6 @@ import io.hayloft.proto.v1.ReplicateRequest;
 import io.hayloft.proto.v1.ReplicateResponse;
 import io.hayloft.volume.Volume;
 import io.hayloft.volume.VolumeException;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -21,10 +19,10 @@ import java.util.function.Consumer;
  * <p>Implementation notes.
  * <ul>
  *   <li>gRPC delivers the records one at a time. Each is checked there (sequence, sizes, volume)
- *       and its bytes reserved in {@link BytesInFlight}, then handed to a thread of its own that
- *       checks its CRC32C, waits for its turn in {@link ReplicaOrder} and for its fsync. So the
- *       records of a stream are applied concurrently and share fsyncs (group commit), while the
- *       stream goes on receiving. A record refused for load is answered UNAVAILABLE at once.
+ *       and its bytes reserved in {@link BytesInFlight}, then handed to the {@link
+ *       ReplicaApplier}, which checks its CRC32C and applies it in sequence order, with the
+ *       records of its volume that came with it, while the stream goes on receiving. A record
+ *       refused for load is answered UNAVAILABLE at once.
  *   <li>Answers come from those threads, so they are sent under a lock. The bytes of a record are
  *       released before its answer is sent.
  *   <li>When the primary ends the stream, the records still being applied are answered, then the
@@ -35,7 +33,7 @@ import java.util.function.Consumer;
  */
 final class ReplicaStreamReceiver implements StreamObserver<ReplicateRequest> {
     private final ReplicaRecords records;
-    private final Executor executor;
+    private final ReplicaApplier applier;
     private final StreamObserver<ReplicateResponse> out;
     private final Consumer<ReplicaStreamReceiver> onEnded;
     private final ReentrantLock sendLock = new ReentrantLock();
@@ -46,10 +44,10 @@ final class ReplicaStreamReceiver implements StreamObserver<ReplicateRequest> {
     /** Under sendLock: nothing more is sent once the stream ended. */
     private boolean ended;
 
-    ReplicaStreamReceiver(ReplicaRecords records, Executor executor, StreamObserver<ReplicateResponse> out,
+    ReplicaStreamReceiver(ReplicaRecords records, ReplicaApplier applier, StreamObserver<ReplicateResponse> out,
             Consumer<ReplicaStreamReceiver> onEnded) {
         this.records = records;
-        this.executor = executor;
+        this.applier = applier;
         this.out = out;
         this.onEnded = onEnded;
     }
@@ -69,23 +67,8 @@ final class ReplicaStreamReceiver implements StreamObserver<ReplicateRequest> {
         } finally {
             sendLock.unlock();
         }
-        try {
-            executor.execute(() -> apply(volume, record));
-        } catch (RejectedExecutionException e) {
-            records.abandon(record);
-            answer(record.getId(), error(WireErrors.toStatus(ErrorCode.UNAVAILABLE, "the store is stopping")), true);
-        }
-    }
-
-    private void apply(Volume volume, ReplicateRequest record) {
-        ReplicateResponse.Builder answer;
-        try {
-            records.apply(volume, record);
-            answer = ReplicateResponse.newBuilder().setSequence(record.getSequence());
-        } catch (VolumeException | InterruptedException | RuntimeException e) {
-            answer = error(NeedleWrites.toStatus(e));
-        }
-        answer(record.getId(), answer, true);
+        applier.submit(volume, record, (r, error) -> answer(r.getId(),
+                error == null ? ReplicateResponse.newBuilder().setSequence(r.getSequence()) : error(error), true));
     }
 
     private static ReplicateResponse.Builder error(StatusRuntimeException status) {

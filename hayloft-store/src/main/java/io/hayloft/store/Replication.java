@@ -264,6 +264,16 @@ final class Replication {
         order.apply(volume, record);
     }
 
+    /**
+     * Records of consecutive sequences forwarded by the primary {@code primaryStoreId}, applied
+     * together ({@link ReplicaOrder#applyAll}); one outcome per record, null when it is durable.
+     */
+    List<VolumeException> applyAllFromPrimary(Volume volume, List<ReplicatedNeedle> records, String primaryStoreId)
+            throws VolumeException, InterruptedException {
+        checkSender(volume.id(), primaryStoreId);
+        return order.applyAll(volume, records);
+    }
+
     /** Throws NOT_PRIMARY unless {@code primaryStoreId} is empty or the primary of the volume's replica set. */
     void checkSender(int volumeId, String primaryStoreId) {
         if (primaryStoreId.isEmpty()) {

@@ -114,6 +114,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
     private final BytesInFlight bytesInFlight;
     private final NeedleWrites writes;
     private final ReplicaRecords replicaRecords;
+    private final ReplicaApplier replicaApplier;
     private final Executor executor;
     private final Set<ReplicaStreamReceiver> receivers = ConcurrentHashMap.newKeySet();
     private final Object creating = new Object();
@@ -126,8 +127,8 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
      *
      * @param storeId this store's id, as meta knows it and lists it in replica sets
      * @param listener told when a secondary fails a write this store forwarded as primary
-     * @param executor runs the records a secondary applies from its Replicate streams, one task
-     *     each, and the tasks block (on the record's turn and its fsync): virtual threads
+     * @param executor runs the records a secondary applies from its primaries ({@link
+     *     ReplicaApplier}), and the tasks block (on a record's turn and its fsync): virtual threads
      * @throws IOException when the data directory's replica sets cannot be listed
      */
     public StoreService(String storeId, VolumeSet volumes, StoreConfig config, ReplicaFailureListener listener,
@@ -146,6 +147,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
         this.bytesInFlight = new BytesInFlight(config.bytesInFlightMax());
         this.writes = new NeedleWrites(volumes, replication, bytesInFlight);
         this.replicaRecords = new ReplicaRecords(volumes, replication, bytesInFlight);
+        this.replicaApplier = new ReplicaApplier(storeId, replicaRecords, replication.order(), executor);
         this.executor = executor;
         this.needleRepairs = new NeedleRepairs(storeId, volumes, replicaSets, peers, config);
     }
@@ -156,6 +158,16 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
 
     ReplicaOrder replicaOrder() {
         return replication.order();
+    }
+
+    /** How a secondary takes records from its primary, for tests. */
+    ReplicaRecords replicaRecords() {
+        return replicaRecords;
+    }
+
+    /** The bytes of needles being received, for tests. */
+    long bytesInFlight() {
+        return bytesInFlight.reserved();
     }
 
     /** Replicate streams that primaries have open to this store, for tests. */
@@ -258,7 +270,7 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
                     + PeerChannels.PEERS_MAX + " replication streams open already"));
             return new NoMoreRecords();
         }
-        ReplicaStreamReceiver receiver = new ReplicaStreamReceiver(replicaRecords, executor, out, receivers::remove);
+        ReplicaStreamReceiver receiver = new ReplicaStreamReceiver(replicaRecords, replicaApplier, out, receivers::remove);
         receivers.add(receiver);
         return receiver;
     }
@@ -277,19 +289,13 @@ public final class StoreService extends StoreGrpc.StoreImplBase implements AutoC
             done.completeExceptionally(NeedleWrites.toStatus(e));
             return done;
         }
-        try {
-            executor.execute(() -> {
-                try {
-                    replicaRecords.apply(volume, record);
-                    done.complete(record.getSequence());
-                } catch (VolumeException | InterruptedException | RuntimeException e) {
-                    done.completeExceptionally(NeedleWrites.toStatus(e));
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            replicaRecords.abandon(record);
-            done.completeExceptionally(WireErrors.toStatus(ErrorCode.UNAVAILABLE, "store " + storeId + " is stopping"));
-        }
+        replicaApplier.submit(volume, record, (r, error) -> {
+            if (error == null) {
+                done.complete(r.getSequence());
+            } else {
+                done.completeExceptionally(error);
+            }
+        });
         return done;
     }
 

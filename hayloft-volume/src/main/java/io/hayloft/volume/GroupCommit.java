@@ -108,6 +108,33 @@ final class GroupCommit {
     long append(Request request, Runnable onQueued) throws VolumeException {
         queue.add(request);
         onQueued.run();
+        awaitDone(request, true);
+        if (request.error != null) {
+            throw request.error;
+        }
+        return request.sequence;
+    }
+
+    /**
+     * Queues the records one after the other, runs {@code onQueued} (their places in the write
+     * order are fixed from then on), and returns once each is durable or failed: each request
+     * then holds its sequence or its error. The caller usually leads the batch they make up, at
+     * once: they came together, and it waits for no company. The requests must have been made
+     * by the calling thread, which their leader wakes.
+     */
+    void appendAll(List<Request> requests, Runnable onQueued) {
+        queue.addAll(requests);
+        onQueued.run();
+        for (Request r : requests) {
+            awaitDone(r, false);
+        }
+    }
+
+    /**
+     * Leads batches, or parks while another leads, until the request is durable or failed; a
+     * leader waits for company ({@link #awaitCompany}) when {@code company} says some may come.
+     */
+    private void awaitDone(Request request, boolean company) {
         boolean interrupted = false;
         try {
             while (!request.done) {
@@ -115,8 +142,10 @@ final class GroupCommit {
                 if (commitLock.tryLock()) {
                     try {
                         if (!queue.isEmpty()) {
-                            letOthersQueue();
-                            awaitCompany();
+                            if (company) {
+                                letOthersQueue();
+                                awaitCompany();
+                            }
                             runBatch();
                             led = true;
                         }
@@ -141,10 +170,6 @@ final class GroupCommit {
                 Thread.currentThread().interrupt();
             }
         }
-        if (request.error != null) {
-            throw request.error;
-        }
-        return request.sequence;
     }
 
     /**

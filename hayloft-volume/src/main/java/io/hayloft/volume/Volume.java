@@ -257,6 +257,59 @@ public final class Volume implements AutoCloseable {
                 record.sequence(), onQueued, null);
     }
 
+    /**
+     * Whether a record of this many data bytes is appended in group commit, where {@link
+     * #applyReplicatedAll} takes it; larger ones are written on their own.
+     */
+    public static boolean appendsInGroup(long dataLength) {
+        return dataLength >= 0 && NeedleFormat.recordBytes(dataLength) <= SMALL_RECORD_BYTES;
+    }
+
+    /**
+     * Applies records received from the volume's primary together, in the order given, as
+     * {@link #applyReplicated(ReplicatedNeedle, Runnable)} applies one: queued for group commit
+     * one after the other, so that a secondary taking a primary's batch writes and fsyncs it at
+     * once, in the caller's thread. {@code onQueued} runs once all have their place. Returns one
+     * outcome per record: null when it is durable, else why it was not written (a sequence not
+     * above the last one, a volume full, sealed or failed meanwhile...).
+     *
+     * @throws VolumeException when none of them got a place: bad input (each record must be
+     *     valid and {@link #appendsInGroup small}), or a closed volume
+     */
+    public List<VolumeException> applyReplicatedAll(List<ReplicatedNeedle> records, Runnable onQueued)
+            throws VolumeException {
+        for (ReplicatedNeedle record : records) {
+            if (record.sequence() <= 0) {
+                throw new VolumeException(VolumeErrorCode.BAD_INPUT, "sequence must be positive");
+            }
+            if (record.tombstone() && record.data().hasRemaining()) {
+                throw new VolumeException(VolumeErrorCode.BAD_INPUT, "tombstone with data");
+            }
+            checkSize(record.data().remaining());
+            if (!appendsInGroup(record.data().remaining())) {
+                throw new VolumeException(VolumeErrorCode.BAD_INPUT, "a record of " + record.data().remaining()
+                        + " bytes is applied on its own");
+            }
+        }
+        if (closed) {
+            throw closedError();
+        }
+        long salt = gen.superblock.salt();
+        List<GroupCommit.Request> requests = new ArrayList<>(records.size());
+        for (ReplicatedNeedle record : records) {
+            int flags = record.tombstone() ? NeedleFormat.FLAG_TOMBSTONE : 0;
+            ByteBuffer encoded = NeedleFormat.encode(salt, flags, record.cookie(), record.needleId(), record.data(), 0);
+            requests.add(new GroupCommit.Request(encoded, record.needleId(), record.tombstone(),
+                    record.data().remaining(), record.sequence(), null));
+        }
+        groupCommit.appendAll(requests, onQueued);
+        List<VolumeException> outcomes = new ArrayList<>(requests.size());
+        for (GroupCommit.Request r : requests) {
+            outcomes.add(r.error);
+        }
+        return outcomes;
+    }
+
     private void checkSize(long length) throws VolumeException {
         if (length < 0) {
             throw new VolumeException(VolumeErrorCode.BAD_INPUT, "negative length " + length);

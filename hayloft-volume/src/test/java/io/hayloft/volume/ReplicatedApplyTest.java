@@ -175,4 +175,73 @@ class ReplicatedApplyTest {
             assertCode(VolumeErrorCode.SEQUENCE_REGRESSION, () -> v.applyReplicated(record(1, 10), () -> {}));
         }
     }
+
+    /**
+     * Records applied together are written and fsynced as one batch, in the caller's thread,
+     * and hold their sequences; the hook runs once, when they all have their place.
+     */
+    @Test
+    void recordsAppliedTogetherShareOneFsync() throws Exception {
+        AtomicInteger fsyncs = new AtomicInteger();
+        Failpoints countFsyncs = name -> {
+            if (name.equals("append.fsynced")) {
+                fsyncs.incrementAndGet();
+            }
+        };
+        int[] sizes = new int[64];
+        List<ReplicatedNeedle> records = new ArrayList<>();
+        for (int i = 0; i < sizes.length; i++) {
+            sizes[i] = (i * 53) % 5000;
+            records.add(record(i + 1, sizes[i]));
+        }
+        AtomicInteger hooks = new AtomicInteger();
+        try (Volume v = Volume.create(dir, 1, 7, config(true), countFsyncs)) {
+            List<VolumeException> outcomes = v.applyReplicatedAll(records, hooks::incrementAndGet);
+            assertThat(outcomes).hasSize(sizes.length).containsOnlyNulls();
+            assertThat(hooks.get()).isEqualTo(1);
+            assertThat(fsyncs.get()).isEqualTo(1);
+            assertThat(v.lastSequence()).isEqualTo(sizes.length);
+            assertHolds(v, sizes);
+        }
+        try (Volume v = Volume.open(dir, 1, config(true))) {
+            assertHolds(v, sizes);
+        }
+    }
+
+    /** Each record applied together has its own outcome: one the volume has already fails alone. */
+    @Test
+    void recordsAppliedTogetherFailOneByOne() throws Exception {
+        try (Volume v = Volume.create(dir, 1, 7, config(false))) {
+            v.applyReplicatedAll(List.of(record(1, 10), record(2, 20)), () -> {});
+            List<VolumeException> outcomes = v.applyReplicatedAll(
+                    List.of(record(2, 20), record(3, 30), record(4, 40)), () -> {});
+            assertThat(outcomes.get(0).code()).isEqualTo(VolumeErrorCode.SEQUENCE_REGRESSION);
+            assertThat(outcomes.subList(1, 3)).containsOnlyNulls();
+            assertHolds(v, new int[] {10, 20, 30, 40});
+            v.seal();
+            outcomes = v.applyReplicatedAll(List.of(record(5, 50), record(6, 60)), () -> {});
+            assertThat(outcomes).allSatisfy(e -> assertThat(e.code()).isEqualTo(VolumeErrorCode.READ_ONLY));
+            assertThat(v.lastSequence()).isEqualTo(4);
+        }
+    }
+
+    /** Bad input, a record too large for group commit, or a closed volume: none gets a place. */
+    @Test
+    void recordsThatCannotBeAppliedTogetherAreAllRefused() throws Exception {
+        AtomicBoolean ran = new AtomicBoolean();
+        Volume v = Volume.create(dir, 1, 7, config(false));
+        try (v) {
+            assertCode(VolumeErrorCode.BAD_INPUT, () -> v.applyReplicatedAll(List.of(record(1, 10),
+                    new ReplicatedNeedle(2, 2, true, 2, ByteBuffer.wrap(new byte[1]))), () -> ran.set(true)));
+            assertCode(VolumeErrorCode.BAD_INPUT, () -> v.applyReplicatedAll(List.of(record(1, 10),
+                    record(2, 300_000)), () -> ran.set(true)));
+            assertCode(VolumeErrorCode.BAD_INPUT, () -> v.applyReplicatedAll(List.of(record(0, 10)),
+                    () -> ran.set(true)));
+            assertThat(v.lastSequence()).isZero();
+            assertThat(Volume.appendsInGroup(200_000)).isTrue();
+            assertThat(Volume.appendsInGroup(300_000)).isFalse();
+        }
+        assertCode(VolumeErrorCode.CLOSED, () -> v.applyReplicatedAll(List.of(record(1, 10)), () -> ran.set(true)));
+        assertThat(ran).isFalse();
+    }
 }
