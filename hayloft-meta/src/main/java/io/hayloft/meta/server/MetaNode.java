@@ -111,6 +111,12 @@ public final class MetaNode implements AutoCloseable {
     private final Thread leaderDuties;
     private volatile boolean closed;
 
+    // The leader's state, as leaderDuties sees it: the term in which it was found caught up, and
+    // the commit index when this peer was first seen ready to lead in readyTerm.
+    private long caughtUpTerm = -1;
+    private long readyTerm = -1;
+    private long readyCommitIndex;
+
     private MetaNode(MetaConfig config) throws IOException {
         this.config = config;
         this.group = raftGroup(config);
@@ -237,8 +243,9 @@ public final class MetaNode implements AutoCloseable {
     /**
      * Whether this peer leads, has committed an entry of its own term (so that it knows
      * everything committed before it led, as Raft has a new leader do before it serves) and has
-     * applied what is committed: its own state is then fit for the leader's decisions. A peer that
-     * just took the lead (after a start, it learns the commit index this way) is not yet.
+     * applied what was committed when it did: its own state is then fit for the leader's
+     * decisions. A peer that just took the lead (after a start, it learns the commit index this
+     * way) is not yet. Called by the thread of {@link #leaderDuties} only.
      */
     private boolean leadsWithItsStateCaughtUp() {
         try {
@@ -247,8 +254,22 @@ public final class MetaNode implements AutoCloseable {
             }
             RaftServer.Division division = raft.getDivision(group.getGroupId());
             DivisionInfo info = division.getInfo();
-            return info.isLeader() && info.isLeaderReady()
-                    && info.getLastAppliedIndex() >= division.getRaftLog().getLastCommittedIndex();
+            if (!info.isLeader() || !info.isLeaderReady()) {
+                return false;
+            }
+            long term = info.getCurrentTerm();
+            if (term == caughtUpTerm) {
+                return true;
+            }
+            if (term != readyTerm) {
+                readyTerm = term;
+                readyCommitIndex = division.getRaftLog().getLastCommittedIndex();
+            }
+            if (info.getLastAppliedIndex() < readyCommitIndex) {
+                return false;
+            }
+            caughtUpTerm = term;
+            return true;
         } catch (IOException e) {
             return false;
         }
