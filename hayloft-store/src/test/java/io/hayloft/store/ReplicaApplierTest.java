@@ -6,6 +6,7 @@ import static io.hayloft.store.StoreTestSupport.codeOf;
 import static io.hayloft.store.StoreTestSupport.crc;
 import static io.hayloft.store.StoreTestSupport.fid;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import io.grpc.StatusRuntimeException;
@@ -182,6 +183,7 @@ class ReplicaApplierTest {
         assertThat(tasks.started.getFirst().join(Duration.ofSeconds(WAIT_SECONDS))).isTrue();
         assertThat(tasks.held).hasSize(3);
         tasks.startHeld();
+        await().atMost(Duration.ofSeconds(WAIT_SECONDS)).until(() -> secondary.replicaOrder().waiting(1) == 3);
         assertThat(later).noneMatch(CompletableFuture::isDone);
         CompletableFuture<Long> first = submit(applier, record(1, 100));
         CompletableFuture<Long> second = submit(applier, record(2, 100));
@@ -201,7 +203,7 @@ class ReplicaApplierTest {
      */
     @Test
     void aDamagedRecordEndsTheBatchAndNothingPassesIt() throws Exception {
-        start(300);
+        start(3_000);  // long enough for the records before the damaged one on a loaded machine
         ReplicaApplier applier = applier();
         CompletableFuture<Long> one = submit(applier, record(1, 100));
         CompletableFuture<Long> large = submit(applier, record(2, 300_000));
