@@ -110,7 +110,14 @@ final class ReplicaApplier {
 
     private void apply(List<Item> taken) {
         taken.sort(Comparator.comparingLong(i -> i.record().getSequence()));
-        List<Item> together = together(taken);
+        List<Item> together;
+        try {
+            together = together(taken);
+        } catch (RuntimeException e) {
+            // Not expected: each record is then applied alone, as any that cannot be grouped.
+            log.warn("store {}: grouping replicated records failed; applying them one by one", storeId, e);
+            together = List.of();
+        }
         // The rest first: they wait for their turn, which comes once the run is handed over.
         for (Item item : taken.subList(together.size(), taken.size())) {
             alone(item);

@@ -113,8 +113,9 @@ final class ReplicaOrder {
         } catch (VolumeException | RuntimeException e) {
             if (!handedOver.get()) {
                 order.refused(volume, first);
-            } else if (volume.lastSequence() < first) {
-                order.notWritten(first);
+            } else if (volume.lastSequence() < last) {
+                // They had their place: the order goes back to the first one not written.
+                order.notWritten(Math.max(first, volume.lastSequence() + 1));
             }
             throw e;
         }

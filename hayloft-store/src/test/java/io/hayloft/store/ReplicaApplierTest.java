@@ -67,7 +67,16 @@ class ReplicaApplierTest {
             return started.size();
         }
 
-        /** Starts the tasks held now, without waiting for them. */
+        /** Starts the oldest task held, without waiting for it. */
+        Thread startOne() {
+            Runnable task = held.poll();
+            assertThat(task).as("a task held").isNotNull();
+            Thread t = Thread.ofVirtual().start(task);
+            started.add(t);
+            return t;
+        }
+
+        /** Starts the tasks held now, and those they submit meanwhile, without waiting for them. */
         void startHeld() {
             for (Runnable task; (task = held.poll()) != null; ) {
                 started.add(Thread.ofVirtual().start(task));
@@ -179,8 +188,7 @@ class ReplicaApplierTest {
             later.add(submit(applier, record(s, 100)));
         }
         // The drain finds sequence 3 early and hands each record to a task of its own.
-        tasks.startHeld();
-        assertThat(tasks.started.getFirst().join(Duration.ofSeconds(WAIT_SECONDS))).isTrue();
+        assertThat(tasks.startOne().join(Duration.ofSeconds(WAIT_SECONDS))).isTrue();
         assertThat(tasks.held).hasSize(3);
         tasks.startHeld();
         await().atMost(Duration.ofSeconds(WAIT_SECONDS)).until(() -> secondary.replicaOrder().waiting(1) == 3);
@@ -217,6 +225,38 @@ class ReplicaApplierTest {
         assertThat(three.get(WAIT_SECONDS, TimeUnit.SECONDS)).isEqualTo(3);
         assertThat(codeOf(failure(damaged))).isEqualTo(ErrorCode.BAD_REQUEST);
         assertThat(codeOf(failure(five))).isEqualTo(ErrorCode.SEQUENCE_GAP);
+        assertHolds(1, 2, 3);
+        assertThat(secondary.bytesInFlight()).isZero();
+    }
+
+    /**
+     * Records applied together that had their place and were not written (the replica was
+     * sealed under them) are refused, and so is the next one, which must not pass them; once
+     * they come again, it goes.
+     */
+    @Test
+    void recordsNotWrittenAfterTheirPlaceHoldBackTheNextOne() throws Exception {
+        start(ORDER_WAIT_MS);
+        ReplicaApplier applier = applier();
+        Volume replica = stores.get("B").volumes().get(1);
+        replica.seal();
+        CompletableFuture<Long> one = submit(applier, record(1, 100));
+        CompletableFuture<Long> two = submit(applier, record(2, 100));
+        tasks.runAll();
+        assertThat(codeOf(failure(one))).isEqualTo(ErrorCode.READ_ONLY);
+        assertThat(codeOf(failure(two))).isEqualTo(ErrorCode.READ_ONLY);
+        replica.unseal();
+        CompletableFuture<Long> three = submit(applier, record(3, 100));
+        tasks.runAll();
+        assertThat(codeOf(failure(three))).isEqualTo(ErrorCode.SEQUENCE_GAP);
+        List<CompletableFuture<Long>> again = new ArrayList<>();
+        for (long s = 1; s <= 3; s++) {
+            again.add(submit(applier, record(s, 100)));
+        }
+        tasks.runAll();
+        for (int i = 0; i < again.size(); i++) {
+            assertThat(again.get(i).get(WAIT_SECONDS, TimeUnit.SECONDS)).isEqualTo(i + 1L);
+        }
         assertHolds(1, 2, 3);
         assertThat(secondary.bytesInFlight()).isZero();
     }

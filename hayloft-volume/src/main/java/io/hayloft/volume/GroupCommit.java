@@ -125,8 +125,18 @@ final class GroupCommit {
     void appendAll(List<Request> requests, Runnable onQueued) {
         queue.addAll(requests);
         onQueued.run();
+        RuntimeException failed = null;
         for (Request r : requests) {
-            awaitDone(r, false);
+            try {
+                awaitDone(r, false);
+            } catch (RuntimeException e) {
+                // A batch this thread led failed unexpectedly (its requests have their error):
+                // the ones still queued are written by the next leader, so keep waiting for them.
+                failed = failed == null ? e : failed;
+            }
+        }
+        if (failed != null) {
+            throw failed;
         }
     }
 
@@ -345,6 +355,11 @@ final class GroupCommit {
         } catch (VolumeException e) {
             failAll(drained, e);
             return null;
+        } catch (RuntimeException e) {
+            // Not expected; the caller fails the requests, and the volume must not take the
+            // replicated records after them either.
+            lowestReplicatedFailed(drained);
+            throw e;
         } finally {
             volume.writeLock.unlock();
         }

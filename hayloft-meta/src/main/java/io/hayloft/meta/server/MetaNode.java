@@ -111,11 +111,12 @@ public final class MetaNode implements AutoCloseable {
     private final Thread leaderDuties;
     private volatile boolean closed;
 
-    // The leader's state, as leaderDuties sees it: the term in which it was found caught up, and
-    // the commit index when this peer was first seen ready to lead in readyTerm.
-    private long caughtUpTerm = -1;
-    private long readyTerm = -1;
-    private long readyCommitIndex;
+    // Whether the leader's state has caught up: the term in which it was found so, and the commit
+    // index when this peer was first seen ready to lead in readyTerm. Races between callers are
+    // benign: a later commit index only asks for more.
+    private volatile long caughtUpTerm = -1;
+    private volatile long readyTerm = -1;
+    private volatile long readyCommitIndex;
 
     private MetaNode(MetaConfig config) throws IOException {
         this.config = config;
@@ -241,37 +242,37 @@ public final class MetaNode implements AutoCloseable {
     }
 
     /**
-     * Whether this peer leads, has committed an entry of its own term (so that it knows
-     * everything committed before it led, as Raft has a new leader do before it serves) and has
-     * applied what was committed when it did: its own state is then fit for the leader's
-     * decisions. A peer that just took the lead (after a start, it learns the commit index this
-     * way) is not yet. Called by the thread of {@link #leaderDuties} only.
+     * The term in which this peer leads with its state caught up, or -1: it leads, has committed
+     * an entry of its own term (so that it knows everything committed before it led, as Raft has
+     * a new leader do before it serves) and has applied what was committed when it did. Its own
+     * state is then fit for the leader's decisions and reads. A peer that just took the lead
+     * (after a start, it learns the commit index this way) is not yet.
      */
-    private boolean leadsWithItsStateCaughtUp() {
+    private long termCaughtUp() {
         try {
             if (closed) {
-                return false;
+                return -1;
             }
             RaftServer.Division division = raft.getDivision(group.getGroupId());
             DivisionInfo info = division.getInfo();
             if (!info.isLeader() || !info.isLeaderReady()) {
-                return false;
+                return -1;
             }
             long term = info.getCurrentTerm();
             if (term == caughtUpTerm) {
-                return true;
+                return term;
             }
             if (term != readyTerm) {
-                readyTerm = term;
                 readyCommitIndex = division.getRaftLog().getLastCommittedIndex();
+                readyTerm = term;
             }
             if (info.getLastAppliedIndex() < readyCommitIndex) {
-                return false;
+                return -1;
             }
             caughtUpTerm = term;
-            return true;
+            return term;
         } catch (IOException e) {
-            return false;
+            return -1;
         }
     }
 
@@ -300,10 +301,16 @@ public final class MetaNode implements AutoCloseable {
         return info().getCurrentTerm();
     }
 
-    /** Throws NOT_LEADER, with the leader's address when known, unless this peer leads. */
+    /**
+     * Throws NOT_LEADER, with the leader's address when known, unless this peer leads; UNAVAILABLE
+     * while it has just taken the lead and its state has not caught up ({@link #termCaughtUp}).
+     */
     void requireLeader() throws MetaException {
         if (!isLeader()) {
             throw MetaException.notLeader(leaderAddress());
+        }
+        if (termCaughtUp() < 0) {
+            throw new MetaException(ErrorCode.UNAVAILABLE, "the meta leader is catching up with the log; retry");
         }
     }
 
@@ -458,8 +465,8 @@ public final class MetaNode implements AutoCloseable {
         while (!closed) {
             try {
                 Thread.sleep(period);
-                if (leadsWithItsStateCaughtUp()) {
-                    long term = currentTerm();
+                long term = termCaughtUp();
+                if (term >= 0) {
                     liveness.tick(term);
                     repairs.tick(term);
                     orphans.tick(term);
