@@ -482,7 +482,7 @@ public final class MetaNode implements AutoCloseable {
                     lastFailure = e.getMessage();
                     lastFailureLoggedNanos = now;
                 }
-            } catch (IOException | RuntimeException e) {
+            } catch (RuntimeException e) {
                 log.warn("leader duties failed", e);
             }
         }
